@@ -1,1 +1,3 @@
-Console.WriteLine("r2ps");
+using R2ps.Cli;
+
+return await CliApplication.Create().Parse(args).InvokeAsync();

@@ -1,0 +1,47 @@
+using System.Security.Cryptography;
+using R2ps.Crypto.Ec;
+using R2ps.Crypto.Encoding;
+using R2ps.Crypto.Keys;
+
+namespace R2ps.Crypto.SelfTest;
+
+/// <summary>Known answers for the curve arithmetic every other primitive stands on.</summary>
+public static class EcKnownAnswers
+{
+    public static IEnumerable<(string Name, Action Check)> Checks()
+    {
+        yield return ("P-256 scalar multiplication (RFC 7518 App. C)", ScalarMultiplication);
+        yield return ("P-256 point decoding rejects off-curve points", InvalidPointRejected);
+        yield return ("ECDSA P-256 sign/verify pairwise", EcdsaPairwise);
+    }
+
+    // RFC 7518 Appendix C: Alice's ephemeral d gives her x, y.
+    private static void ScalarMultiplication()
+    {
+        using var key = SoftwareEcKey.FromPrivateScalar(EcCurve.P256, Base64Url.Decode("0_NxaRPUMQoAJt50Gz8YiTr8gRTwyEaCumd-MToTmIo"));
+        Expect(key.PublicKey.X, Base64Url.Decode("gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0"));
+        Expect(key.PublicKey.Y, Base64Url.Decode("SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFpps"));
+    }
+
+    private static void InvalidPointRejected()
+    {
+        byte[] offCurve = [0x04, .. Base64Url.Decode("gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0"), .. Base64Url.Decode("SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFppo")];
+        if (EcCurve.P256.TryDecodePoint(offCurve, out _)) throw new CryptographicException("An off-curve point was accepted.");
+    }
+
+    private static void EcdsaPairwise()
+    {
+        using var key = SoftwareEcKey.Generate(EcCurve.P256);
+        var hash = SHA256.HashData("R2PS self-test"u8);
+        var signature = key.SignHash(hash);
+        using var verifier = ECDsa.Create(key.PublicKey.ToDotNet());
+        if (!verifier.VerifyHash(hash, signature)) throw new CryptographicException("A fresh ECDSA signature did not verify.");
+        hash[0] ^= 1;
+        if (verifier.VerifyHash(hash, signature)) throw new CryptographicException("An ECDSA signature verified over another hash.");
+    }
+
+    internal static void Expect(ReadOnlySpan<byte> actual, ReadOnlySpan<byte> expected)
+    {
+        if (!actual.SequenceEqual(expected)) throw new CryptographicException("Known answer mismatch.");
+    }
+}
