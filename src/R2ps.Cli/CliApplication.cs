@@ -9,6 +9,5 @@ public static class CliApplication
     public static RootCommand Create() => new("r2ps — the R2PS remote-HSM backend: self-test, benchmarks, and (later) serve, demo, admin and wallet.")
     {
         SelfTestCommand.Create(),
-        BenchCommand.Create(),
     };
 }
