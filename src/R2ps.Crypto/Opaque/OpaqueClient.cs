@@ -143,7 +143,6 @@ public sealed class OpaqueClient
         var oprfOutput = P256Sha256Oprf.Finalize(state.Password, state.Blind, registrationResponse[..OpaqueSizes.Element]);
         var randomizedPassword = OpaqueCore.RandomizePassword(oprfOutput, _options);
         CryptographicOperations.ZeroMemory(oprfOutput);
-        OpaqueCore.Trace(_options, "randomized_password", randomizedPassword);
 
         // Store (§4.1.2)
         var envelopeNonce = new byte[OpaqueSizes.Nonce];
@@ -159,7 +158,6 @@ public sealed class OpaqueClient
         if (_options.Trace is not null)
         {
             OpaqueCore.Trace(_options, "masking_key", maskingKey);
-            OpaqueCore.Trace(_options, "auth_key", envelope.AuthKey);
             OpaqueCore.Trace(_options, "client_public_key", clientPublicKey);
             OpaqueCore.Trace(_options, "envelope", [.. envelopeNonce, .. authTag]);
         }
@@ -207,6 +205,7 @@ public sealed class OpaqueClient
         var randomizedPassword = OpaqueCore.RandomizePassword(oprfOutput, _options);
         CryptographicOperations.ZeroMemory(oprfOutput);
         var maskingKey = OpaqueCore.Expand(randomizedPassword, OpaqueCore.MaskingKeyLabel, OpaqueSizes.Hash);
+        OpaqueCore.Trace(_options, "masking_key", maskingKey);
         var pad = OpaqueCore.Expand(maskingKey, maskingNonce, OpaqueCore.CredentialResponsePadLabel, OpaqueSizes.MaskedResponse);
         CryptographicOperations.ZeroMemory(maskingKey);
         var unmasked = new byte[OpaqueSizes.MaskedResponse];
@@ -220,6 +219,7 @@ public sealed class OpaqueClient
         using var envelope = OpenEnvelopeKeys(randomizedPassword, envelopeNonce);
         CryptographicOperations.ZeroMemory(randomizedPassword);
         var clientPublicKey = P256Group.SerializeElement(P256Group.MultiplyGenerator(envelope.ClientPrivateKey));
+        OpaqueCore.Trace(_options, "client_public_key", clientPublicKey);
         var resolvedServerIdentity = serverIdentity ?? serverPublicKey.ToArray();
         var resolvedClientIdentity = clientIdentity ?? clientPublicKey;
         var credentials = OpaqueCore.CleartextCredentials(serverPublicKey, resolvedServerIdentity, resolvedClientIdentity);
@@ -250,6 +250,7 @@ public sealed class OpaqueClient
         var seed = OpaqueCore.Expand(randomizedPassword, envelopeNonce, OpaqueCore.PrivateKeyLabel, OpaqueSizes.Seed);
         var clientPrivateKey = OpaqueCore.DeriveDiffieHellmanPrivateKey(seed);
         CryptographicOperations.ZeroMemory(seed);
+        OpaqueCore.Trace(_options, "auth_key", authKey);
         OpaqueCore.Trace(_options, "export_key", exportKey);
         return new EnvelopeKeys(authKey, exportKey, clientPrivateKey);
     }

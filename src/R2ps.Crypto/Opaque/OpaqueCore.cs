@@ -90,7 +90,9 @@ internal static class OpaqueCore
         {
             oprfOutput.CopyTo(ikm, 0);
             stretched.CopyTo(ikm, oprfOutput.Length);
-            return Extract(ikm);
+            var randomizedPassword = Extract(ikm);
+            Trace(options, "randomized_password", randomizedPassword);
+            return randomizedPassword;
         }
         finally
         {

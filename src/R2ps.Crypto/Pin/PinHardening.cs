@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using R2ps.Crypto.Ec;
 using R2ps.Crypto.HashToCurve;
 using R2ps.Crypto.Keys;
@@ -28,7 +27,7 @@ public static class PinHardening
             throw new CryptographicException("PIN hardening needs a P-256 device key.");
         if (pin.Length == 0) throw new ArgumentException("The PIN must not be empty.", nameof(pin));
 
-        var pinBytes = Encoding.UTF8.GetBytes(pin);
+        var pinBytes = System.Text.Encoding.UTF8.GetBytes(pin);
         byte[]? x = null;
         try
         {
