@@ -22,6 +22,8 @@ public static class CryptoSelfTest
     public static IReadOnlyList<(string Name, Action Check)> Checks() =>
     [
         .. EcKnownAnswers.Checks(),
+        .. JoseKnownAnswers.Checks(),
+        .. HpkeKnownAnswers.Checks(),
     ];
 
     public static IReadOnlyList<SelfTestResult> Run(IEnumerable<(string Name, Action Check)>? checks = null)
