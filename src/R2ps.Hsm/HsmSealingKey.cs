@@ -57,8 +57,12 @@ public sealed class HsmSealingKey
         {
             return _connection.Run(session => Pkcs11Mechanisms.DecryptAesGcm(session, _handle, nonce, aad, ciphertext));
         }
-        catch (Pkcs11Exception e) when (e.ReturnValue is Pkcs11ReturnValues.CKR_ENCRYPTED_DATA_INVALID or Pkcs11ReturnValues.CKR_ENCRYPTED_DATA_LEN_RANGE
-                                            or Pkcs11ReturnValues.CKR_DATA_INVALID or Pkcs11ReturnValues.CKR_SIGNATURE_INVALID)
+        // A tag mismatch is reported by C_Decrypt (not C_DecryptInit) with a code each module picks: SoftHSM2 2.6
+        // says CKR_GENERAL_ERROR, others CKR_ENCRYPTED_DATA_INVALID or CKR_SIGNATURE_INVALID.
+        catch (Pkcs11Exception e) when (e.Function == "C_Decrypt" && e.ReturnValue is Pkcs11ReturnValues.CKR_ENCRYPTED_DATA_INVALID
+                                            or Pkcs11ReturnValues.CKR_ENCRYPTED_DATA_LEN_RANGE or Pkcs11ReturnValues.CKR_DATA_INVALID
+                                            or Pkcs11ReturnValues.CKR_SIGNATURE_INVALID or Pkcs11ReturnValues.CKR_GENERAL_ERROR
+                                            or Pkcs11ReturnValues.CKR_FUNCTION_FAILED)
         {
             throw new CryptographicException("Sealed data did not authenticate.", e);
         }

@@ -55,6 +55,7 @@ public static class Pkcs11ReturnValues
 {
     public const ulong CKR_OK = 0x0;
     public const ulong CKR_GENERAL_ERROR = 0x5;
+    public const ulong CKR_FUNCTION_FAILED = 0x6;
     public const ulong CKR_ARGUMENTS_BAD = 0x7;
     public const ulong CKR_ATTRIBUTE_SENSITIVE = 0x11;
     public const ulong CKR_ATTRIBUTE_TYPE_INVALID = 0x12;
