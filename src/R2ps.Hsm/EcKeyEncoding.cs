@@ -61,10 +61,18 @@ internal static class EcKeyEncoding
         var writer = new AsnWriter(AsnEncodingRules.DER);
         using (writer.PushSequence())
         {
-            writer.WriteIntegerUnsigned(raw[..half]);
-            writer.WriteIntegerUnsigned(raw[half..]);
+            writer.WriteIntegerUnsigned(Minimal(raw[..half]));
+            writer.WriteIntegerUnsigned(Minimal(raw[half..]));
         }
         return writer.Encode();
+
+        // DER integers carry no redundant leading zeros (P-521's 66-byte halves always start with some).
+        static ReadOnlySpan<byte> Minimal(ReadOnlySpan<byte> value)
+        {
+            var start = 0;
+            while (start < value.Length - 1 && value[start] == 0) start++;
+            return value[start..];
+        }
     }
 
     /// <summary>
