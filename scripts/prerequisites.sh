@@ -1,7 +1,7 @@
 # Sourced by the scripts in this folder: installs the Debian packages the tests and the demo need, only when missing.
 # Say what is happening; never install silently.
 
-R2PS_APT_PACKAGES=(softhsm2 opensc)
+R2PS_APT_PACKAGES=(softhsm2 opensc rabbitmq-server)
 
 say() { printf '==> %s\n' "$*"; }
 
