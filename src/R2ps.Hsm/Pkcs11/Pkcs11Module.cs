@@ -305,6 +305,7 @@ internal sealed unsafe class Pkcs11Module
                 if (values[i] is not { } v || attributes[i].ValueLength == (nuint)v.Length) continue;
                 // Shorter: the value shrank in between. Unavailable or longer than the buffer: nothing valid was written.
                 values[i] = attributes[i].ValueLength < (nuint)v.Length ? v[..(int)attributes[i].ValueLength] : null;
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(v); // it may hold a derived secret (CKA_VALUE)
             }
         }
         finally
