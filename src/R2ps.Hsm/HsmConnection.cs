@@ -13,22 +13,34 @@ namespace R2ps.Hsm;
 /// PKCS#11 login state belongs to the application and token, not to a session, and it ends when the token's last
 /// session closes. So one extra session opened at start holds the login for the connection's lifetime, and a pooled
 /// session that failed is closed and replaced without logging out everybody.
+/// <para>
+/// Waiting for a session blocks the calling thread (the API is synchronous), first come first served, for at most
+/// <see cref="HsmOptions.SessionWaitTimeout"/>; then <see cref="HsmBusyException"/>. Size the pool so that the HSM,
+/// not the wait, is the bottleneck: at most <see cref="PoolSize"/> threads are ever inside the module.
+/// </para>
+/// <para>
+/// <see cref="Dispose"/> may race with operations on other threads: it stops handing out sessions (waiting and later
+/// callers get <see cref="ObjectDisposedException"/>), waits up to the session wait timeout for the operations in
+/// flight to return their sessions, and only then logs out, closes and finalises. An operation still in the module
+/// after that wait (a hung HSM) is not finalised under: the teardown then runs when it returns.
+/// </para>
 /// </remarks>
 public sealed class HsmConnection : IDisposable
 {
     private readonly Pkcs11Module _module;
     private readonly Pkcs11Session _loginSession;
     private readonly ConcurrentBag<Pkcs11Session> _idle = [];
-    private readonly SemaphoreSlim _available;
+    private readonly SessionGate _gate;
     private readonly TimeSpan _waitTimeout;
     private int _disposed;
+    private int _tornDown;
 
     private HsmConnection(Pkcs11Module module, nuint slot, Pkcs11Session loginSession, HsmOptions options)
     {
         _module = module;
         Slot = slot;
         _loginSession = loginSession;
-        _available = new SemaphoreSlim(options.SessionPoolSize, options.SessionPoolSize);
+        _gate = new SessionGate(options.SessionPoolSize);
         _waitTimeout = options.SessionWaitTimeout;
         TokenLabel = options.TokenLabel;
         PoolSize = options.SessionPoolSize;
@@ -41,6 +53,12 @@ public sealed class HsmConnection : IDisposable
     internal nuint Slot { get; }
 
     internal Pkcs11Module Module => _module;
+
+    /// <summary>Sessions currently in use by operations (for tests).</summary>
+    internal int SessionsInUse => _gate.Held;
+
+    /// <summary>True once logout, close and C_Finalize (or the module release) are done.</summary>
+    internal bool IsTornDown => Volatile.Read(ref _tornDown) != 0;
 
     /// <summary>
     /// Validates the options, loads and initialises the module, finds the token and logs in. Every failure is a
@@ -133,16 +151,20 @@ public sealed class HsmConnection : IDisposable
     /// </summary>
     internal T Run<T>(Func<Pkcs11Session, T> operation)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (!_available.Wait(_waitTimeout))
-            throw new HsmBusyException($"No HSM session became free within {_waitTimeout.TotalSeconds:0.###} s (pool of {PoolSize}).");
+        switch (_gate.Enter(_waitTimeout))
+        {
+            case GateEntry.Closed:
+                throw new ObjectDisposedException(GetType().FullName);
+            case GateEntry.TimedOut:
+                throw new HsmBusyException($"No HSM session became free within {_waitTimeout.TotalSeconds:0.###} s (pool of {PoolSize}).");
+        }
+        // Holding a permit keeps the module initialised: Dispose tears down only once every permit is back.
         Pkcs11Session? session = null;
         try
         {
             if (!_idle.TryTake(out session)) session = _module.OpenSession(Slot);
             var result = operation(session);
-            if (Volatile.Read(ref _disposed) == 0) _idle.Add(session);
-            else session.Dispose();
+            _idle.Add(session);
             session = null;
             return result;
         }
@@ -156,7 +178,7 @@ public sealed class HsmConnection : IDisposable
         {
             // A non-PKCS#11 failure (e.g. a caller's validation) leaves the session clean: keep it.
             if (session is not null) _idle.Add(session);
-            _available.Release();
+            _gate.Exit();
         }
     }
 
@@ -175,6 +197,16 @@ public sealed class HsmConnection : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _gate.Close();
+        // C_Logout/C_Finalize under a running C_Sign is undefined behaviour in PKCS#11 (use after free in the module).
+        if (_gate.Drained.Wait(_waitTimeout)) TearDown();
+        else _ = _gate.Drained.ContinueWith(_ => TearDown(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Runs once, with no operation in flight: closes the pooled sessions, logs out and releases the module.</summary>
+    private void TearDown()
+    {
+        if (Interlocked.Exchange(ref _tornDown, 1) != 0) return;
         while (_idle.TryTake(out var session)) session.Dispose();
         try
         {
@@ -187,6 +219,5 @@ public sealed class HsmConnection : IDisposable
         _loginSession.Dispose();
         _module.ReleaseSlot(Slot);
         _module.Release();
-        // _available is not disposed: an operation still finishing may release it; it holds no kernel handle.
     }
 }

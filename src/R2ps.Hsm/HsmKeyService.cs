@@ -26,12 +26,17 @@ public sealed record HsmKeyInfo(string Kid, EcCurve Curve, long CreationTime, Ec
 public sealed class HsmKeyService
 {
     private static readonly nuint[] KeyAttributes = [Ck.CKA_LABEL, Ck.CKA_ID, Ck.CKA_EC_PARAMS];
+    private static readonly nuint[] IdentityAttributes = [Ck.CKA_CLASS, Ck.CKA_KEY_TYPE, Ck.CKA_ID, Ck.CKA_LABEL];
+    private static readonly byte[] PrivateKeyClass = BitConverter.GetBytes((ulong)Ck.CKO_PRIVATE_KEY); // CK_ULONG, native order
+    private static readonly byte[] EcKeyType = BitConverter.GetBytes((ulong)Ck.CKK_EC);
 
     private readonly HsmConnection _connection;
     private readonly TimeProvider _time;
 
-    // kid → object handle (with what the object said about itself). Handles live as long as the module's
-    // initialisation; a key another process destroyed shows up as CKR_KEY_HANDLE_INVALID and is looked up again.
+    // kid → object handle (with what the object said about itself). A handle is only a hint: once another worker
+    // destroys the key, a module may hand the same handle to a new object, possibly another owner's key. So before
+    // each use the object's class, key type, CKA_ID and CKA_LABEL (owner and creation time) are read back and must be
+    // byte-for-byte what was cached; otherwise the entry is dropped and the key looked up by kid and owner again.
     private readonly ConcurrentDictionary<string, ClientKey> _handles = new(StringComparer.Ordinal);
 
     public HsmKeyService(HsmConnection connection, TimeProvider? time = null)
@@ -50,7 +55,7 @@ public sealed class HsmKeyService
         var label = ClientKeyLabel.Format(owner, created);
         var (handle, publicKey) = _connection.RunSerialised(session => GenerateKeyPair(session, curve, label));
         var info = new HsmKeyInfo(Hex.Encode(publicKey.ToCompressed()), curve, created, publicKey);
-        _handles[info.Kid] = new ClientKey(handle, owner, info);
+        _handles[info.Kid] = new ClientKey(handle, owner, info, System.Text.Encoding.UTF8.GetBytes(label), publicKey.ToCompressed());
         return info;
     }
 
@@ -158,9 +163,15 @@ public sealed class HsmKeyService
     }
 
     /// <summary>
-    /// Finds the owner's key (cache first) and runs <paramref name="operation"/> with it. A cached handle the module
-    /// no longer knows (the key was deleted by another process) is dropped and the key looked up once more.
+    /// Finds the owner's key (cache first) and runs <paramref name="operation"/> with it. A cached handle is used only
+    /// if the object behind it still carries the cached identity (see <see cref="StillNames"/>); one that does not, or
+    /// that the module stops knowing in between (CKR_KEY_HANDLE_INVALID), is dropped and the key looked up once more.
     /// </summary>
+    /// <remarks>
+    /// The check and the operation are two calls: a key destroyed by another worker and its handle reused in the
+    /// microseconds between them is not excluded (PKCS#11 has no compare-and-use); it is the same window as a fresh
+    /// C_FindObjects followed by C_Sign.
+    /// </remarks>
     private T WithKey<T>(string owner, string kid, Func<Pkcs11Session, ClientKey, T> operation)
     {
         ClientKeyLabel.ValidateOwner(owner);
@@ -172,7 +183,16 @@ public sealed class HsmKeyService
             {
                 return _connection.Run(session =>
                 {
-                    var key = fromCache ? cached! : Find(session, owner, kid, id);
+                    ClientKey key;
+                    if (fromCache && StillNames(session, cached!))
+                    {
+                        key = cached!;
+                    }
+                    else
+                    {
+                        if (fromCache) _handles.TryRemove(KeyValuePair.Create(kid, cached!));
+                        key = Find(session, owner, kid, id);
+                    }
                     return operation(session, key);
                 });
             }
@@ -200,6 +220,16 @@ public sealed class HsmKeyService
         throw new HsmKeyNotFoundException();
     }
 
+    /// <summary>Whether the cached handle still names the object it was cached for (one C_GetAttributeValue).</summary>
+    private static bool StillNames(Pkcs11Session session, ClientKey key) =>
+        session.Module.HasAttributes(session.Id, key.Handle, IdentityAttributes, [PrivateKeyClass, EcKeyType, key.Id, key.Label]);
+
+    /// <summary>Test seam: the cached handle for <paramref name="kid"/>, if any.</summary>
+    internal nuint? CachedHandle(string kid) => _handles.TryGetValue(kid, out var key) ? key.Handle : null;
+
+    /// <summary>Test seam: points the cache entry for <paramref name="kid"/> at another handle, as a module that reuses handles would.</summary>
+    internal void RedirectCachedHandle(string kid, nuint handle) => _handles[kid] = _handles[kid] with { Handle = handle };
+
     /// <summary>Reads a private key object as a client key; false for service keys and half-made or foreign objects.</summary>
     private static bool TryReadClientKey(Pkcs11Session session, nuint handle, out ClientKey key)
     {
@@ -208,7 +238,7 @@ public sealed class HsmKeyService
         if (!ClientKeyLabel.TryParse(values[0], out var owner, out var created)) return false;
         if (values[2] is null || !EcKeyEncoding.TryCurveFromEcParameters(values[2], out var curve)) return false;
         if (values[1] is null || !EcPublicKey.TryFromSec1(curve, values[1], out var publicKey) || values[1]![0] == 0x04) return false;
-        key = new ClientKey(handle, owner, new HsmKeyInfo(Hex.Encode(values[1]), curve, created, publicKey));
+        key = new ClientKey(handle, owner, new HsmKeyInfo(Hex.Encode(values[1]), curve, created, publicKey), values[0]!, values[1]!);
         return true;
     }
 
@@ -227,5 +257,6 @@ public sealed class HsmKeyService
         throw new HsmInvalidRequestException("kid is not the lowercase hex of a compressed P-256, P-384 or P-521 public key.");
     }
 
-    private sealed record ClientKey(nuint Handle, string Owner, HsmKeyInfo Info);
+    /// <summary>A found key; <paramref name="Label"/> and <paramref name="Id"/> are the object's raw CKA_LABEL and CKA_ID, to re-check a cached handle against.</summary>
+    private sealed record ClientKey(nuint Handle, string Owner, HsmKeyInfo Info, byte[] Label, byte[] Id);
 }

@@ -15,6 +15,17 @@ internal sealed unsafe class Pkcs11Module
     private static readonly Dictionary<string, Pkcs11Module> Modules = new(StringComparer.Ordinal);
     private static readonly Lock RegistryLock = new();
 
+    /// <summary>
+    /// Longest attribute value read from a module (64 KiB): ours are at most a label of ~560 bytes and an EC point;
+    /// a larger length is a broken or hostile module or object and is treated as absent rather than allocated.
+    /// </summary>
+    internal const int MaxAttributeLength = 64 * 1024;
+
+    /// <summary>Most slots accepted from C_GetSlotList; more is a broken module.</summary>
+    private const int MaxSlots = 4096;
+
+    private const ulong CkrBufferTooSmall = 0x150;
+
     private readonly CkFunctionList* _functions;
     private readonly HashSet<nuint> _openSlots = [];
     private int _references;
@@ -52,6 +63,12 @@ internal sealed unsafe class Pkcs11Module
     /// generation, and object creation is rare enough that a lock costs nothing.
     /// </summary>
     public Lock ObjectLifecycleLock { get; } = new();
+
+    /// <summary>
+    /// Test seam: a module over a function table the caller built (a fake that misbehaves on purpose). Not registered,
+    /// not initialised; only the calls that need no initialisation state are meaningful on it.
+    /// </summary>
+    internal static Pkcs11Module FromFunctionList(string name, CkFunctionList* functions) => new(name, functions);
 
     /// <summary>The module at <paramref name="path"/>, loaded and initialised; pair with <see cref="Release"/>.</summary>
     public static Pkcs11Module Acquire(string path)
@@ -141,10 +158,12 @@ internal sealed unsafe class Pkcs11Module
         nuint count = 0;
         var getSlotList = (delegate* unmanaged<byte, nuint*, nuint*, nuint>)_functions->C_GetSlotList;
         Check(getSlotList(tokenPresent ? Ck.True : Ck.False, null, &count), "C_GetSlotList");
+        if (count > MaxSlots) throw new Pkcs11Exception($"C_GetSlotList reported {count} slots; at most {MaxSlots} are accepted.");
         var slots = new nuint[(int)count];
         if (count == 0) return slots;
         fixed (nuint* p = slots) Check(getSlotList(tokenPresent ? Ck.True : Ck.False, p, &count), "C_GetSlotList");
-        return slots[..(int)count];
+        // A slot list that grew in between comes back as CKR_BUFFER_TOO_SMALL above; never trust more than we gave.
+        return slots[..(int)Math.Min(count, (nuint)slots.Length)];
     }
 
     public (string Label, nuint Flags) GetTokenInfo(nuint slot)
@@ -180,11 +199,13 @@ internal sealed unsafe class Pkcs11Module
     /// <summary>Closes a session of the current generation; a stale handle might name someone else's session now.</summary>
     internal bool CloseSession(nuint handle, int generation)
     {
+        // Under the lock: C_Finalize (in Release) and a re-initialisation must not slip in between the generation
+        // check and the close, or the handle would be closed in a module that no longer (or newly) owns it.
         lock (RegistryLock)
         {
             if (_references == 0 || generation != Generation) return true;
+            return ((delegate* unmanaged<nuint, nuint>)_functions->C_CloseSession)(handle) == 0;
         }
-        return ((delegate* unmanaged<nuint, nuint>)_functions->C_CloseSession)(handle) == 0;
     }
 
     internal void Login(nuint session, nuint userType, ReadOnlySpan<byte> pin)
@@ -240,16 +261,21 @@ internal sealed unsafe class Pkcs11Module
         while (found.Count < max)
         {
             nuint count = 0;
-            Check(findObjects(session, batch, (nuint)Math.Min(64, max - found.Count), &count), "C_FindObjects");
+            var requested = (nuint)Math.Min(64, max - found.Count);
+            Check(findObjects(session, batch, requested, &count), "C_FindObjects");
             if (count == 0) break;
-            for (var i = 0; i < (int)count; i++) found.Add(batch[i]);
+            // A module that claims more than it was allowed to write: read no further than the buffer we gave it.
+            count = Math.Min(count, requested);
+            for (nuint i = 0; i < count; i++) found.Add(batch[i]);
         }
         return found;
     }
 
     /// <summary>
     /// C_GetAttributeValue for several attributes: one call for the lengths, one for the values. An attribute that is
-    /// absent, sensitive or unknown to the object comes back null.
+    /// absent, sensitive or unknown to the object comes back null; so does one whose length the module reports as
+    /// CK_UNAVAILABLE_INFORMATION or above <see cref="MaxAttributeLength"/> in either call (lengths come from the module
+    /// and are not trusted). Callers that need the attribute turn null into their own typed error.
     /// </summary>
     internal byte[]?[] GetAttributes(nuint session, nuint handle, ReadOnlySpan<nuint> types)
     {
@@ -264,14 +290,23 @@ internal sealed unsafe class Pkcs11Module
         {
             for (var i = 0; i < types.Length; i++)
             {
-                if (attributes[i].ValueLength == Ck.UnavailableInformation) continue;
+                if (attributes[i].ValueLength > MaxAttributeLength) // includes CK_UNAVAILABLE_INFORMATION
+                {
+                    attributes[i].ValueLength = 0; // ask for nothing: a null pointer with a huge length invites an overrun
+                    continue;
+                }
                 values[i] = new byte[(int)attributes[i].ValueLength];
                 pins[i] = GCHandle.Alloc(values[i], GCHandleType.Pinned);
                 attributes[i].Value = pins[i].AddrOfPinnedObject();
             }
             CheckAttributeRead(getAttributeValue(session, handle, attributes, (nuint)types.Length));
             for (var i = 0; i < types.Length; i++)
-                if (values[i] is { } v && attributes[i].ValueLength != (nuint)v.Length) values[i] = v[..(int)attributes[i].ValueLength];
+            {
+                if (values[i] is not { } v || attributes[i].ValueLength == (nuint)v.Length) continue;
+                // Shorter: the value shrank in between. Unavailable or longer than the buffer: nothing valid was written.
+                values[i] = attributes[i].ValueLength < (nuint)v.Length ? v[..(int)attributes[i].ValueLength] : null;
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(v); // it may hold a derived secret (CKA_VALUE)
+            }
         }
         finally
         {
@@ -285,6 +320,48 @@ internal sealed unsafe class Pkcs11Module
             if (rv != 0 && rv != Pkcs11ReturnValues.CKR_ATTRIBUTE_SENSITIVE && rv != Pkcs11ReturnValues.CKR_ATTRIBUTE_TYPE_INVALID)
                 throw new Pkcs11Exception("C_GetAttributeValue", rv);
         }
+    }
+
+    /// <summary>
+    /// True when the object has exactly these attribute values, read in one C_GetAttributeValue into buffers of the
+    /// expected sizes. False when any differs, is longer (CKR_BUFFER_TOO_SMALL), absent, or the handle is invalid: a
+    /// handle from earlier may name another object now. Other failures (session, token) throw.
+    /// </summary>
+    internal bool HasAttributes(nuint session, nuint handle, ReadOnlySpan<nuint> types, ReadOnlySpan<byte[]> expected)
+    {
+        if (types.Length != expected.Length) throw new ArgumentException("One expected value per attribute type.", nameof(expected));
+        var total = 0;
+        foreach (var value in expected) total += value.Length;
+        var buffer = new byte[total];
+        var attributes = stackalloc CkAttribute[types.Length];
+        nuint rv;
+        fixed (byte* b = buffer)
+        {
+            var offset = 0;
+            for (var i = 0; i < types.Length; i++)
+            {
+                attributes[i] = new CkAttribute { Type = types[i], Value = (nint)(b + offset), ValueLength = (nuint)expected[i].Length };
+                offset += expected[i].Length;
+            }
+            rv = ((delegate* unmanaged<nuint, nuint, CkAttribute*, nuint, nuint>)_functions->C_GetAttributeValue)(session, handle, attributes, (nuint)types.Length);
+        }
+        switch ((ulong)rv)
+        {
+            case Pkcs11ReturnValues.CKR_OK:
+                break;
+            case Pkcs11ReturnValues.CKR_OBJECT_HANDLE_INVALID or Pkcs11ReturnValues.CKR_KEY_HANDLE_INVALID
+                or CkrBufferTooSmall or Pkcs11ReturnValues.CKR_ATTRIBUTE_SENSITIVE or Pkcs11ReturnValues.CKR_ATTRIBUTE_TYPE_INVALID:
+                return false;
+            default:
+                throw new Pkcs11Exception("C_GetAttributeValue", rv);
+        }
+        var at = 0;
+        for (var i = 0; i < types.Length; i++)
+        {
+            if (attributes[i].ValueLength != (nuint)expected[i].Length || !buffer.AsSpan(at, expected[i].Length).SequenceEqual(expected[i])) return false;
+            at += expected[i].Length;
+        }
+        return true;
     }
 
     internal void SetAttributes(nuint session, nuint handle, AttributeTemplate template) =>
@@ -323,7 +400,7 @@ internal sealed unsafe class Pkcs11Module
         fixed (byte* d = data)
         fixed (byte* s = signature)
             Check(((delegate* unmanaged<nuint, byte*, nuint, byte*, nuint*, nuint>)_functions->C_Sign)(session, d, (nuint)data.Length, s, &length), "C_Sign");
-        return (int)length;
+        return CheckedOutputLength(length, signature.Length, "C_Sign");
     }
 
     internal int Encrypt(nuint session, CkMechanism* mechanism, nuint key, ReadOnlySpan<byte> data, Span<byte> output)
@@ -334,7 +411,7 @@ internal sealed unsafe class Pkcs11Module
         fixed (byte* d = data)
         fixed (byte* o = output)
             Check(((delegate* unmanaged<nuint, byte*, nuint, byte*, nuint*, nuint>)_functions->C_Encrypt)(session, d == null ? &empty : d, (nuint)data.Length, o, &length), "C_Encrypt");
-        return (int)length;
+        return CheckedOutputLength(length, output.Length, "C_Encrypt");
     }
 
     internal int Decrypt(nuint session, CkMechanism* mechanism, nuint key, ReadOnlySpan<byte> data, Span<byte> output)
@@ -345,8 +422,14 @@ internal sealed unsafe class Pkcs11Module
         fixed (byte* d = data)
         fixed (byte* o = output)
             Check(((delegate* unmanaged<nuint, byte*, nuint, byte*, nuint*, nuint>)_functions->C_Decrypt)(session, d == null ? &empty : d, (nuint)data.Length, o, &length), "C_Decrypt");
-        return (int)length;
+        return CheckedOutputLength(length, output.Length, "C_Decrypt");
     }
+
+    /// <summary>An output length from the module: never more than the buffer it was given (else slicing would throw).</summary>
+    private static int CheckedOutputLength(nuint length, int bufferLength, string function) =>
+        length <= (nuint)bufferLength
+            ? (int)length
+            : throw new Pkcs11Exception($"{function} reported {(length == Ck.UnavailableInformation ? "CK_UNAVAILABLE_INFORMATION" : length.ToString(System.Globalization.CultureInfo.InvariantCulture))} output bytes for a buffer of {bufferLength}.");
 
     internal void GenerateRandom(nuint session, Span<byte> output)
     {
