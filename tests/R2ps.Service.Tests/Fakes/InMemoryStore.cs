@@ -72,9 +72,6 @@ public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, T
         return Task.CompletedTask;
     }
 
-    /// <summary>Attempts charged so far (allowed ones), for tests that count OPRF evaluations.</summary>
-    public int ChargedAttempts { get; private set; }
-
     /// <summary>Called before each reset with the token the core passed.</summary>
     public Action<CancellationToken>? BeforeReset { get; set; }
 
@@ -96,7 +93,6 @@ public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, T
             failures++;
             DateTimeOffset? newLock = failures >= maxLoginFailures ? now + _lockoutDuration : null;
             _lockout[(clientId, kid)] = (failures, newLock);
-            ChargedAttempts++;
             return Task.FromResult(new LoginCharge(true, failures, newLock));
         }
     }
