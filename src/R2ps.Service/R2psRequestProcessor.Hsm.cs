@@ -22,16 +22,25 @@ public sealed partial class R2psRequestProcessor
         if (owned >= _options.MaxKeysPerCurve)
             throw new R2psException(ErrorCode.Unauthorized, $"The limit of {_options.MaxKeysPerCurve} keys on {curve.Name} is reached.");
 
+        // The count above only saves an HSM keygen when the limit is plainly reached; parallel keygens can all pass it,
+        // so the limit itself is enforced by the atomic count-and-insert below. The key exists from here on: the
+        // metadata write runs to the end whatever the caller does, and a key without metadata is taken out again.
         var key = _ports.ClientKeys.Generate(call.ClientId, curve);
+        bool added;
         try
         {
-            await _ports.KeyMetadata.AddAsync(new ClientKeyMetadata(key.Kid, call.ClientId, curve.Name, key.CreatedAt), cancellationToken).ConfigureAwait(false);
+            added = await _ports.KeyMetadata.TryAddWithinLimitAsync(new ClientKeyMetadata(key.Kid, call.ClientId, curve.Name, key.CreatedAt), _options.MaxKeysPerCurve, CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {
             // Without metadata the key could never be listed or used: take it out of the HSM again.
             _ports.ClientKeys.Delete(call.ClientId, key.Kid);
             throw;
+        }
+        if (!added)
+        {
+            _ports.ClientKeys.Delete(call.ClientId, key.Kid);
+            throw new R2psException(ErrorCode.Unauthorized, $"The limit of {_options.MaxKeysPerCurve} keys on {curve.Name} is reached.");
         }
         return Json(new KeygenResponse(curve.Name));
     }
@@ -85,7 +94,9 @@ public sealed partial class R2psRequestProcessor
     /// <summary>The caller's own key; another client's kid is refused exactly like an unknown one.</summary>
     private async Task<ClientKeyMetadata> OwnedKeyAsync(ServiceCall call, string kid, CancellationToken cancellationToken)
     {
-        if (!EnvelopeRules.IsIdentifier(kid)) throw new R2psException(ErrorCode.IllegalRequestData, "kid is malformed.");
+        // Shape before any store call: a kid that cannot name an HSM key is malformed input, not an unknown key.
+        if (!EnvelopeRules.IsHsmKid(kid))
+            throw new R2psException(ErrorCode.IllegalRequestData, "kid must be lowercase hex of a compressed P-256, P-384 or P-521 point.");
         return await _ports.KeyMetadata.FindAsync(call.ClientId, kid, cancellationToken).ConfigureAwait(false)
             ?? throw new R2psException(ErrorCode.AccessDenied, UnknownKey);
     }

@@ -16,13 +16,23 @@ public sealed partial class R2psRequestProcessor
     {
         var pake = ReadPake(plaintext);
         if (pake.State == PakeRequest.Evaluate)
-            return RegistrationResponse(call, pake);
+        {
+            // Every evaluate is an OPRF evaluation under the key's long-lived OPRF key: together with one KE2 it lets a
+            // holder of the device key test a PIN offline. So it needs a registration in progress (an unexpired code,
+            // checked without consuming it) and is charged like a login attempt; a successful finalize resets.
+            var registrationRequest = ReadRegistrationRequest(pake);
+            if (!await _ports.RegistrationCodes.IsPendingAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false))
+                throw new R2psException(ErrorCode.AccessDenied, "No registration code is pending for this key.");
+            await ChargeAttemptAsync(call, cancellationToken).ConfigureAwait(false);
+            return RegistrationResponse(call, registrationRequest);
+        }
 
         // Any finalize attempt consumes the code, before anything else is looked at: one guess per code.
         var codeAccepted = await _ports.RegistrationCodes.ConsumeAsync(call.ClientId, call.Kid, pake.Authorization ?? string.Empty, cancellationToken).ConfigureAwait(false);
         if (!codeAccepted)
             throw new R2psException(ErrorCode.AccessDenied, "The registration code is wrong, used or expired.");
-        await StoreNewRecordAsync(call, pake, cancellationToken).ConfigureAwait(false);
+        // The code is spent: from here on the new PIN is written completely even if the caller gives up.
+        await StoreNewRecordAsync(call, pake, CancellationToken.None).ConfigureAwait(false);
         return Json(new PakeResponse(Msg: ProtocolConstants.Ok));
     }
 
@@ -35,22 +45,37 @@ public sealed partial class R2psRequestProcessor
         if (pake.Authorization is not null)
             throw new R2psException(ErrorCode.IllegalRequestData, "pin_change takes no authorization.");
         if (pake.State == PakeRequest.Evaluate)
-            return RegistrationResponse(call, pake);
+        {
+            // An OPRF evaluation like any other: charged, so a stolen session cannot evaluate PIN guesses for free.
+            var registrationRequest = ReadRegistrationRequest(pake);
+            await ChargeAttemptAsync(call, cancellationToken).ConfigureAwait(false);
+            return RegistrationResponse(call, registrationRequest);
+        }
         await StoreNewRecordAsync(call, pake, cancellationToken).ConfigureAwait(false);
         return Json(new PakeResponse(Msg: ProtocolConstants.Ok));
     }
 
-    private byte[] RegistrationResponse(ServiceCall call, PakeRequest pake)
+    /// <summary>Shape check before any charge: a malformed request neither counts as an attempt nor reaches OPAQUE.</summary>
+    private static byte[] ReadRegistrationRequest(PakeRequest pake)
     {
         var registrationRequest = DecodeBinary(pake.Req, "req");
         if (registrationRequest.Length != OpaqueSizes.RegistrationRequest)
             throw new R2psException(ErrorCode.IllegalRequestData, $"A registration request is {OpaqueSizes.RegistrationRequest} bytes.");
+        return registrationRequest;
+    }
+
+    private byte[] RegistrationResponse(ServiceCall call, byte[] registrationRequest)
+    {
         using var server = NewOpaqueServer(call);
         var response = Opaque(() => server.CreateRegistrationResponse(registrationRequest, Encoding.UTF8.GetBytes(call.Kid)));
         return Json(new PakeResponse(Resp: Base64Std.Encode(response)));
     }
 
-    /// <summary>A new PIN: the record replaces the old one, failures are forgotten, and every session of the key ends.</summary>
+    /// <summary>
+    /// A new PIN: every session of the key ends, then the record replaces the old one, then failures are forgotten.
+    /// Sessions end first, so a failure part-way leaves the old PIN with no session rather than the new PIN with old
+    /// sessions alive; once that first change committed, the rest runs to the end whatever the caller does.
+    /// </summary>
     private async Task StoreNewRecordAsync(ServiceCall call, PakeRequest pake, CancellationToken cancellationToken)
     {
         var recordBytes = DecodeBinary(pake.Req, "req");
@@ -58,9 +83,9 @@ public sealed partial class R2psRequestProcessor
         {
             // Parsed only to validate: length and a valid client public key.
         }
-        await _ports.OpaqueRecords.PutAsync(call.ClientId, call.Kid, recordBytes, cancellationToken).ConfigureAwait(false);
-        await _ports.Lockout.ResetAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
         await _ports.Sessions.EndClientSessionsAsync(call.ClientId, call.Kid, SessionEndReasons.PinChanged, cancellationToken).ConfigureAwait(false);
+        await _ports.OpaqueRecords.PutAsync(call.ClientId, call.Kid, recordBytes, CancellationToken.None).ConfigureAwait(false);
+        await _ports.Lockout.ResetAsync(call.ClientId, call.Kid, CancellationToken.None).ConfigureAwait(false);
     }
 
     private Task<byte[]> AuthenticateAsync(ServiceCall call, byte[] plaintext, AuditTrace trace, CancellationToken cancellationToken)
@@ -73,14 +98,13 @@ public sealed partial class R2psRequestProcessor
 
     private async Task<byte[]> LoginEvaluateAsync(ServiceCall call, PakeRequest pake, AuditTrace trace, CancellationToken cancellationToken)
     {
-        await RefuseIfLockedAsync(call, cancellationToken).ConfigureAwait(false);
         var ke1 = DecodeBinary(pake.Req, "req");
         if (ke1.Length != OpaqueSizes.Ke1)
             throw new R2psException(ErrorCode.IllegalRequestData, $"KE1 is {OpaqueSizes.Ke1} bytes.");
 
         // The attempt is charged now, not at finalize: KE2 already tells the client whether its PIN was right, so a
         // client that never sends a wrong finalize would otherwise guess for free. A successful finalize resets it.
-        await _ports.Lockout.RecordFailureAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
+        await ChargeAttemptAsync(call, cancellationToken).ConfigureAwait(false);
 
         // No record: RFC 9807 §10.9 fake record inside GenerateKE2, so the reply does not reveal whether a PIN is set.
         var stored = await _ports.OpaqueRecords.GetAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
@@ -88,7 +112,7 @@ public sealed partial class R2psRequestProcessor
         using var server = NewOpaqueServer(call);
         using var ke2 = Opaque(() => server.GenerateKE2(ke1, Encoding.UTF8.GetBytes(call.Kid), record, Encoding.UTF8.GetBytes(call.ClientId)));
 
-        var pakeSessionId = Hex.Encode(RandomNumberGenerator.GetBytes(EnvelopeRules.PakeSessionIdLength / 2));
+        var pakeSessionId = PakeSessionIds.New(_oprfSeed.Value);
         trace.SessionRef = pakeSessionId;
         var state = ke2.State.Serialize();
         byte[] sealedState;
@@ -117,10 +141,19 @@ public sealed partial class R2psRequestProcessor
             throw new R2psException(ErrorCode.IllegalRequestData, $"KE3 is {OpaqueSizes.Ke3} bytes.");
         var taskMax = ResolveTask(pake);
 
-        var session = await _ports.Sessions.FindAsync(pakeSessionId, cancellationToken).ConfigureAwait(false)
-            ?? throw new R2psException(ErrorCode.IllegalState, "There is no pending login for this session; run evaluate first.");
+        // A session that is not there: if its id carries our tag it was issued and has since expired, been swept or
+        // ended — ACCESS_DENIED, the same whether or not the sweeper got to an expired login first; an id never issued
+        // is a finalize without evaluate (ILLEGAL_STATE). The tag is independent of the client, so this tells nothing
+        // about anyone's live sessions.
+        var session = await _ports.Sessions.FindAsync(pakeSessionId, cancellationToken).ConfigureAwait(false);
+        if (session is null)
+        {
+            throw PakeSessionIds.WasIssued(_oprfSeed.Value, pakeSessionId)
+                ? new R2psException(ErrorCode.AccessDenied, UnknownSession)
+                : new R2psException(ErrorCode.IllegalState, "There is no pending login for this session; run evaluate first.");
+        }
         if (!session.IsBoundTo(call.ClientId, call.Kid, call.Context))
-            throw new R2psException(ErrorCode.AccessDenied, "The session is unknown, ended or expired.");
+            throw new R2psException(ErrorCode.AccessDenied, UnknownSession);
         if (session.Phase != SignSessionPhase.PendingLogin || session.SealedLoginState is null)
             throw new R2psException(ErrorCode.IllegalState, "The session is not waiting for a finalize.");
         if (session.LoginExpiresAt <= call.Now)
@@ -140,10 +173,10 @@ public sealed partial class R2psRequestProcessor
         catch (OpaqueException ex) when (ex.Reason == OpaqueError.ClientAuthenticationFailed)
         {
             // A KE3 is checked once: the pending login ends (its failure was counted at evaluate). If that count
-            // locked the key, its other sessions end too.
+            // locked the key, its other sessions end too, even if the caller gives up in between.
             await _ports.Sessions.CloseAsync(pakeSessionId, SessionEndReasons.Closed, cancellationToken).ConfigureAwait(false);
-            if (await _ports.Lockout.GetLockedUntilAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false) is not null)
-                await _ports.Sessions.EndClientSessionsAsync(call.ClientId, call.Kid, SessionEndReasons.LockedOut, cancellationToken).ConfigureAwait(false);
+            if (await _ports.Lockout.GetLockedUntilAsync(call.ClientId, call.Kid, CancellationToken.None).ConfigureAwait(false) is not null)
+                await _ports.Sessions.EndClientSessionsAsync(call.ClientId, call.Kid, SessionEndReasons.LockedOut, CancellationToken.None).ConfigureAwait(false);
             throw new R2psException(ErrorCode.Unauthorized, "Login failed.");
         }
         finally
@@ -153,20 +186,26 @@ public sealed partial class R2psRequestProcessor
 
         try
         {
-            await _ports.Lockout.ResetAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
             var lifetime = Min(_options.DefaultMaxSessionDuration, taskMax ?? TimeSpan.MaxValue,
                 pake.SessionDuration is { } seconds ? TimeSpan.FromSeconds(Math.Min(seconds, (long)_options.DefaultMaxSessionDuration.TotalSeconds)) : TimeSpan.MaxValue);
             // Whole seconds: the wallet is told an epoch-second expiry, and the session must not outlive it.
             var expiresAt = DateTimeOffset.FromUnixTimeSeconds((call.Now + lifetime).ToUnixTimeSeconds());
             var sealedKey = _ports.Sealer.Seal(sessionKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context));
             var outcome = await _ports.Sessions.ActivateAsync(pakeSessionId, sealedKey, pake.Task, expiresAt, cancellationToken).ConfigureAwait(false);
-            return outcome switch
+            switch (outcome)
             {
-                ActivationOutcome.Activated => Json(new PakeResponse(pakeSessionId, Msg: ProtocolConstants.Ok, Task: pake.Task, SessionExpirationTime: expiresAt.ToUnixTimeSeconds())),
-                ActivationOutcome.LoginExpired => throw new R2psException(ErrorCode.AccessDenied, "The login window has passed; run evaluate again."),
-                ActivationOutcome.NotPending => throw new R2psException(ErrorCode.IllegalState, "The session is not waiting for a finalize."),
-                _ => throw new R2psException(ErrorCode.IllegalState, "There is no pending login for this session; run evaluate first."),
-            };
+                case ActivationOutcome.Activated:
+                    // Only a login that really became a session forgets the failures; the session exists now, so the
+                    // reset is done even if the caller gives up.
+                    await _ports.Lockout.ResetAsync(call.ClientId, call.Kid, CancellationToken.None).ConfigureAwait(false);
+                    return Json(new PakeResponse(pakeSessionId, Msg: ProtocolConstants.Ok, Task: pake.Task, SessionExpirationTime: expiresAt.ToUnixTimeSeconds()));
+                case ActivationOutcome.LoginExpired:
+                    throw new R2psException(ErrorCode.AccessDenied, "The login window has passed; run evaluate again.");
+                case ActivationOutcome.NotPending:
+                    throw new R2psException(ErrorCode.IllegalState, "The session is not waiting for a finalize.");
+                default:
+                    throw new R2psException(ErrorCode.AccessDenied, UnknownSession);
+            }
         }
         finally
         {
@@ -184,9 +223,14 @@ public sealed partial class R2psRequestProcessor
             : throw new R2psException(ErrorCode.IllegalRequestData, "The task is not one this service knows.");
     }
 
-    private async Task RefuseIfLockedAsync(ServiceCall call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Charges one PIN attempt, refusing a locked key in the same atomic store operation (a separate check before the
+    /// charge would let parallel requests all pass it).
+    /// </summary>
+    private async Task ChargeAttemptAsync(ServiceCall call, CancellationToken cancellationToken)
     {
-        if (await _ports.Lockout.GetLockedUntilAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false) is not null)
+        var charge = await _ports.Lockout.TryChargeAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
+        if (!charge.Allowed)
             throw new R2psException(ErrorCode.AccessDenied, "Too many failed logins; the key is locked for now.");
     }
 

@@ -18,14 +18,15 @@ public sealed partial class R2psRequestProcessor
         }
         else
         {
-            // Device form: the data names the session, which must be this key's in this context.
-            pakeSessionId = Encoding.ASCII.GetString(plaintext).Trim();
+            // Device form: the data names the session, which must be this key's in this context. Exactly the 64 hex
+            // characters, nothing around them (strict, like every other member).
+            pakeSessionId = Encoding.ASCII.GetString(plaintext);
             if (!EnvelopeRules.IsPakeSessionId(pakeSessionId))
                 throw new R2psException(ErrorCode.IllegalRequestData, "session_end data must be a 64-character session id.");
             trace.SessionRef = pakeSessionId;
             var session = await _ports.Sessions.FindAsync(pakeSessionId, cancellationToken).ConfigureAwait(false);
             if (session is null || !session.IsBoundTo(call.ClientId, call.Kid, call.Context))
-                throw new R2psException(ErrorCode.AccessDenied, "The session is unknown, ended or expired.");
+                throw new R2psException(ErrorCode.AccessDenied, UnknownSession);
         }
         await _ports.Sessions.CloseAsync(pakeSessionId, SessionEndReasons.Closed, cancellationToken).ConfigureAwait(false);
         return Encoding.ASCII.GetBytes(ProtocolConstants.Ok);

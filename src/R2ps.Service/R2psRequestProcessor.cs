@@ -19,6 +19,7 @@ public sealed partial class R2psRequestProcessor
 {
     private const string GenericFailure = "The service could not complete the request.";
     private const string NotAuthorized = "The request is not authorized for this client.";
+    private const string UnknownSession = "The session is unknown, ended or expired.";
 
     private readonly R2psServiceOptions _options;
     private readonly R2psServicePorts _ports;
@@ -172,7 +173,7 @@ public sealed partial class R2psRequestProcessor
             || session.Phase != SignSessionPhase.Active
             || session.ExpiresAt is not { } expiresAt
             || expiresAt <= call.Now)
-            throw new R2psException(ErrorCode.AccessDenied, "The session is unknown, ended or expired.");
+            throw new R2psException(ErrorCode.AccessDenied, UnknownSession);
         var sealedKey = session.SealedSessionKey
             ?? throw new InvalidOperationException("An active session has no sealed session key.");
         var key = _ports.Sealer.Open(sealedKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context));

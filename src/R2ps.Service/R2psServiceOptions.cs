@@ -46,11 +46,8 @@ public sealed class R2psServiceOptions
     /// <summary><c>pin_change</c> needs a session younger than this, counted from its evaluate.</summary>
     public TimeSpan PinChangeWindow { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Failed finalizes in a row before a lockout (informational here: the lockout store applies it).</summary>
-    public int MaxLoginFailures { get; set; } = 5;
-
-    /// <summary>Lockout duration (informational here: the lockout store applies it).</summary>
-    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+    // The lockout threshold and duration are the store's (Store:MaxConsecutiveLoginFailures, Store:LockoutDuration):
+    // one source of truth, applied atomically where the attempts are counted.
 
     /// <summary>Keys a client may hold per curve.</summary>
     public int MaxKeysPerCurve { get; set; } = 10;
@@ -95,10 +92,6 @@ public sealed class R2psServiceOptionsValidator : IValidateOptions<R2psServiceOp
         }
         if (options.PinChangeWindow < TimeSpan.FromSeconds(1) || options.PinChangeWindow > TimeSpan.FromMinutes(15))
             failures.Add($"{s}:PinChangeWindow must be between 1 s and 15 min.");
-        if (options.MaxLoginFailures is < 1 or > 100)
-            failures.Add($"{s}:MaxLoginFailures must be between 1 and 100.");
-        if (options.LockoutDuration < TimeSpan.FromSeconds(1) || options.LockoutDuration > TimeSpan.FromDays(30))
-            failures.Add($"{s}:LockoutDuration must be between 1 s and 30 days.");
         if (options.MaxKeysPerCurve is < 0 or > 10_000)
             failures.Add($"{s}:MaxKeysPerCurve must be between 0 and 10000.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace R2ps.Service;
@@ -14,11 +15,13 @@ internal static class Sealing
     public static byte[] SessionKeyAad(string pakeSessionId, string clientId, string kid, string context) =>
         Aad("r2ps/session-key/v1", pakeSessionId, clientId, kid, context);
 
-    // Each part is length-prefixed, so no two different tuples give the same bytes.
-    private static byte[] Aad(params ReadOnlySpan<string> parts)
+    // Each part is prefixed with its length in UTF-8 bytes (the unit of the bytes sealed), so no two different tuples
+    // give the same bytes.
+    internal static byte[] Aad(params ReadOnlySpan<string> parts)
     {
         var builder = new StringBuilder();
-        foreach (var part in parts) builder.Append(part.Length).Append(':').Append(part).Append(';');
+        foreach (var part in parts)
+            builder.Append(Encoding.UTF8.GetByteCount(part).ToString(CultureInfo.InvariantCulture)).Append(':').Append(part).Append(';');
         return Encoding.UTF8.GetBytes(builder.ToString());
     }
 }

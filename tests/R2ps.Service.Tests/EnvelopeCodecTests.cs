@@ -41,6 +41,23 @@ public class EnvelopeCodecTests
         Assert.Equal("world"u8.ToArray(), ClientEnvelope.OpenDeviceResponse(response, sent, server.PublicKey, device, Now));
     }
 
+    [Theory]
+    [InlineData("apu")]
+    [InlineData("apv")]
+    public void A_device_request_whose_jwe_header_carries_party_info_is_illegal_request_data(string member)
+    {
+        // PROTOCOL.md 1.3: device requests carry no kid/apu/apv; party info would also change the Concat KDF input.
+        using var server = SoftwareEcKey.Generate(EcCurve.P256);
+        var jwe = member == "apu"
+            ? Jwe.EncryptEcdhEs("hello"u8, server.PublicKey, partyUInfo: "wallet"u8)
+            : Jwe.EncryptEcdhEs("hello"u8, server.PublicKey, partyVInfo: "server"u8);
+        var payload = new ServiceRequestPayload(ProtocolConstants.Version, ClientEnvelope.NewNonce(), Now.ToUnixTimeSeconds(),
+            ProtocolConstants.EncDevice, EnvelopeData.Wrap(jwe), "c1", "k1", "hsm", ServiceTypes.Authenticate);
+
+        var error = Assert.Throws<R2psException>(() => ServerEnvelope.DecryptDeviceData(payload, server));
+        Assert.Equal(ErrorCode.IllegalRequestData, error.Code);
+    }
+
     [Fact]
     public void A_user_request_round_trips_under_the_session_key()
     {

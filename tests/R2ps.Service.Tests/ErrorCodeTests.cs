@@ -42,7 +42,7 @@ public class ErrorCodeTests
     [Fact]
     public async Task A_pin_guessed_from_ke2_without_a_finalize_is_still_counted()
     {
-        using var harness = new ServiceHarness(new R2psServiceOptions { MaxLoginFailures = 2 });
+        using var harness = new ServiceHarness(maxLoginFailures: 2);
         var wallet = await harness.RegisteredWalletAsync("135790");
         // Two evaluates whose finalize never comes: KE2 alone tells a client whether its guess was right.
         var opaque = new OpaqueClient();

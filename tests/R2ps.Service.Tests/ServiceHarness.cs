@@ -15,12 +15,14 @@ public sealed class ServiceHarness : IDisposable
 {
     public const string Context = "hsm";
 
-    public ServiceHarness(R2psServiceOptions? options = null, SoftwareEcKey? serverKey = null, DateTimeOffset? start = null)
+    public ServiceHarness(R2psServiceOptions? options = null, SoftwareEcKey? serverKey = null, DateTimeOffset? start = null,
+        int maxLoginFailures = 5, TimeSpan? lockoutDuration = null)
     {
         Options = options ?? new R2psServiceOptions { WorkerId = "test-worker" };
         Time = new ManualTimeProvider(start ?? new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         ServerKey = serverKey ?? SoftwareEcKey.Generate(EcCurve.P256);
-        Store = new InMemoryStore(Time, Options.MaxLoginFailures, Options.LockoutDuration);
+        // The lockout threshold and duration are the store's settings (its options are the single source of truth).
+        Store = new InMemoryStore(Time, maxLoginFailures, lockoutDuration);
         Hsm = new SoftwareHsm(Time, ServerKey, Context);
         Sessions = new InMemorySignSessions(Time);
         Seed = OprfSeed.LoadOrCreateAsync(Store, Hsm, CancellationToken.None).GetAwaiter().GetResult();

@@ -196,4 +196,12 @@ public sealed class ClientRegistryTests
         await Assert.ThrowsAsync<ArgumentException>(() => registry.RegisterAsync(new ClientRegistration(new string('w', 257), "k", DeviceKey, ["hsm"]), ct));
         await Assert.ThrowsAsync<ArgumentException>(() => registry.FindAsync("", "k", ct));
     }
+
+    [Fact]
+    public void The_store_identifier_limit_is_the_envelope_parse_limit()
+    {
+        // Review finding: the parse allowed 512, the store 256 → ArgumentException → SERVER_ERROR from unauthenticated input.
+        Assert.Equal(256, StoreLimits.MaxIdentifierLength);
+        Assert.Equal(R2ps.Protocol.Envelopes.EnvelopeRules.MaxIdentifierLength, StoreLimits.MaxIdentifierLength);
+    }
 }

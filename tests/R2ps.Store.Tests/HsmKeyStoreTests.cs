@@ -90,4 +90,38 @@ public sealed class HsmKeyStoreTests
 
         await Assert.ThrowsAsync<ArgumentException>(() => worker.GetRequiredService<IHsmKeyStore>().AddAsync(Key(kid, "wallet-1", curve), ct));
     }
+
+    [Fact]
+    public async Task Parallel_inserts_from_two_workers_never_pass_the_per_curve_limit()
+    {
+        // Review finding: count-then-insert let parallel keygens exceed the per-client, per-curve limit.
+        var ct = TestContext.Current.CancellationToken;
+        var (store, first) = await TestStore.CreateAsync();
+        await using var _ = store;
+        var second = await store.StartWorkerAsync();
+        var a = first.GetRequiredService<IHsmKeyStore>();
+        var b = second.GetRequiredService<IHsmKeyStore>();
+
+        // Distinct well-formed kids (the store checks the shape of a compressed point, not that it is on the curve).
+        var inserts = Enumerable.Range(0, 20).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? a : b).TryAddWithinLimitAsync(Key("02" + i.ToString("x64", System.Globalization.CultureInfo.InvariantCulture), "wallet-1", "P-256", i), 3, ct), ct));
+        var results = await Task.WhenAll(inserts);
+
+        Assert.Equal(3, results.Count(added => added));
+        Assert.Equal(3, await a.CountAsync("wallet-1", "P-256", ct));
+        // The limit is per curve and per owner.
+        Assert.True(await a.TryAddWithinLimitAsync(Key(P384G, "wallet-1", "P-384"), 3, ct));
+        Assert.True(await a.TryAddWithinLimitAsync(Key(P256G, "wallet-2", "P-256"), 3, ct));
+    }
+
+    [Fact]
+    public async Task A_conditional_insert_of_a_kid_already_stored_is_a_conflict()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await TestStore.CreateAsync();
+        await using var _ = store;
+        var keys = worker.GetRequiredService<IHsmKeyStore>();
+        Assert.True(await keys.TryAddWithinLimitAsync(Key(P256G, "wallet-1", "P-256"), 5, ct));
+        await Assert.ThrowsAsync<HsmKeyAlreadyExistsException>(() => keys.TryAddWithinLimitAsync(Key(P256G, "wallet-2", "P-256"), 5, ct));
+    }
 }

@@ -126,4 +126,56 @@ public sealed class LoginAttemptStoreTests
         Assert.All(results, r => Assert.Equal(r.ConsecutiveFailures >= 5, r.IsLocked));
         Assert.Equal(ManualClock.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
     }
+
+    [Fact]
+    public async Task Twenty_parallel_charges_from_two_workers_allow_exactly_five_guesses()
+    {
+        // Review finding: a lock check separate from the charge let N parallel evaluates all pass → N PIN guesses.
+        var ct = TestContext.Current.CancellationToken;
+        var (store, first) = await TestStore.CreateAsync();
+        await using var _ = store;
+        var second = await store.StartWorkerAsync();
+        var a = first.GetRequiredService<ILoginAttemptStore>();
+        var b = second.GetRequiredService<ILoginAttemptStore>();
+
+        var charges = Enumerable.Range(0, 20)
+            .Select(i => Task.Run(() => (i % 2 == 0 ? a : b).TryChargeAsync("wallet-1", "k", ct), ct));
+        var results = await Task.WhenAll(charges);
+
+        Assert.Equal(5, results.Count(r => r.Allowed));
+        Assert.Equal([1, 2, 3, 4, 5], results.Where(r => r.Allowed).Select(r => r.ConsecutiveFailures).Order());
+        Assert.All(results.Where(r => !r.Allowed), r => Assert.Equal(ManualClock.Start.AddMinutes(15), r.LockedUntil));
+        Assert.Equal(ManualClock.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
+    }
+
+    [Fact]
+    public async Task A_charge_on_a_locked_key_is_refused_without_extending_the_lock_and_counting_restarts_after_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await TestStore.CreateAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "2" });
+        await using var _ = store;
+        var attempts = worker.GetRequiredService<ILoginAttemptStore>();
+
+        Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(true, 2, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        store.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(new LoginChargeResult(false, 2, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        store.Clock.Advance(TimeSpan.FromMinutes(14));
+        Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
+    }
+
+    [Fact]
+    public async Task A_count_past_a_lowered_limit_is_refused_and_locked_for_the_lockout_duration_not_forever()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await TestStore.CreateAsync();
+        await using var _ = store;
+        for (var i = 0; i < 3; i++) await worker.GetRequiredService<ILoginAttemptStore>().TryChargeAsync("wallet-1", "k", ct);
+        var lowered = await store.StartWorkerAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "2" });
+        var attempts = lowered.GetRequiredService<ILoginAttemptStore>();
+
+        Assert.Equal(new LoginChargeResult(false, 3, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        store.Clock.Advance(TimeSpan.FromMinutes(15));
+        Assert.True((await attempts.TryChargeAsync("wallet-1", "k", ct)).Allowed);
+    }
 }

@@ -195,4 +195,25 @@ public sealed class RegistrationCodeTests
 
         Assert.Equal(1, results.Count(accepted => accepted));
     }
+
+    [Fact]
+    public async Task Pending_check_does_not_consume_the_code_and_ignores_an_expired_one()
+    {
+        // The pin_registration evaluate is gated on a pending code; checking must not use the code up.
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _, codes) = await RegisteredAsync();
+        await using var __ = store;
+        Assert.False(await codes.IsPendingAsync("wallet-1", "device-key-1", ct));
+
+        var code = await codes.IssueAsync("wallet-1", "device-key-1", ct);
+        Assert.True(await codes.IsPendingAsync("wallet-1", "device-key-1", ct));
+        Assert.True(await codes.IsPendingAsync("wallet-1", "device-key-1", ct));
+        Assert.False(await codes.IsPendingAsync("wallet-1", "other-key", ct));
+        Assert.True(await codes.ConsumeAsync("wallet-1", "device-key-1", code!.Code, ct));
+        Assert.False(await codes.IsPendingAsync("wallet-1", "device-key-1", ct));
+
+        await codes.IssueAsync("wallet-1", "device-key-1", ct);
+        store.Clock.Advance(TimeSpan.FromMinutes(10));
+        Assert.False(await codes.IsPendingAsync("wallet-1", "device-key-1", ct));
+    }
 }

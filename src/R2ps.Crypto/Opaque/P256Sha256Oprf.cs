@@ -117,7 +117,8 @@ public static class P256Sha256Oprf
     internal static byte[] BlindEvaluate(BcBigInteger privateKey, ReadOnlySpan<byte> blindedElement)
     {
         var element = P256Group.DeserializeElement(blindedElement, "Blinded element");
-        return P256Group.SerializeElement(P256Group.Multiply(element, privateKey));
+        // The server's long-lived key on a client-chosen point: blinded scalar (see MultiplySecret).
+        return P256Group.SerializeElement(P256Group.MultiplySecret(element, privateKey));
     }
 
     /// <summary>RFC 9497 §3.3.1 Finalize: Hash(len ‖ input ‖ len ‖ blind⁻¹ · evaluatedElement ‖ "Finalize").</summary>

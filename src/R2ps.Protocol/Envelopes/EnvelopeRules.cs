@@ -12,8 +12,21 @@ public static class EnvelopeRules
     /// <summary>Longest accepted nonce; reference clients send 64.</summary>
     public const int MaxNonceLength = 128;
 
-    /// <summary>Longest accepted <c>client_id</c>, <c>kid</c>, <c>context</c> or <c>type</c>.</summary>
-    public const int MaxIdentifierLength = 512;
+    /// <summary>
+    /// Longest accepted <c>client_id</c>, <c>kid</c>, <c>context</c> or <c>type</c>. The store uses this same limit for
+    /// its columns (<c>StoreLimits.MaxIdentifierLength</c>), so whatever passes the parse can be looked up.
+    /// </summary>
+    public const int MaxIdentifierLength = 256;
+
+    /// <summary>
+    /// True for an HSM key id of PROTOCOL.md 1.4: lowercase hex of a SEC1 compressed point (<c>02…</c>/<c>03…</c>) of
+    /// P-256, P-384 or P-521 (33, 49 or 67 bytes).
+    /// </summary>
+    public static bool IsHsmKid(string? value)
+    {
+        if (value is null || value.Length is not (66 or 98 or 134)) return false;
+        return value[0] == '0' && value[1] is ('2' or '3') && IsLowerHex(value, value.Length);
+    }
 
     /// <summary>True for exactly 64 lowercase hex characters.</summary>
     public static bool IsPakeSessionId(string? value) => IsLowerHex(value, PakeSessionIdLength);

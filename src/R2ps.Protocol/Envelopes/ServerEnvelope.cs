@@ -82,8 +82,16 @@ public static class ServerEnvelope
         ArgumentNullException.ThrowIfNull(payload);
         ArgumentNullException.ThrowIfNull(serverKey);
         var jwe = ParseData(payload.Data);
+        // PROTOCOL.md 1.3: epk, cty, enc, alg and nothing else — no kid, and no apu/apv (the KDF's PartyU/PartyV are empty).
+        foreach (var name in jwe.Header.MemberNames)
+        {
+            if (!DeviceRequestHeaderMembers.Contains(name))
+                throw new R2psException(ErrorCode.IllegalRequestData, $"The request data's JWE header must not carry \"{name}\".");
+        }
         return Decrypt(() => jwe.DecryptEcdhEs(serverKey));
     }
+
+    private static readonly HashSet<string> DeviceRequestHeaderMembers = new(StringComparer.Ordinal) { "epk", "cty", "enc", "alg" };
 
     /// <summary>User mode: <c>data</c> is a dir/A256GCM JWE under the 32-byte session key.</summary>
     public static byte[] DecryptUserData(ServiceRequestPayload payload, ReadOnlySpan<byte> sessionKey)

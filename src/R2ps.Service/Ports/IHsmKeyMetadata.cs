@@ -10,7 +10,11 @@ public sealed record ClientKeyMetadata(string Kid, string OwnerClientId, string 
 /// <summary>HSM key metadata, always scoped to an owner (store: <c>IHsmKeyStore</c>).</summary>
 public interface IHsmKeyMetadata
 {
-    Task AddAsync(ClientKeyMetadata key, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores a new key's metadata only if the owner then holds at most <paramref name="maxKeysPerCurve"/> keys on its
+    /// curve, counting and inserting atomically (parallel keygens cannot pass the limit). False if the limit was reached.
+    /// </summary>
+    Task<bool> TryAddWithinLimitAsync(ClientKeyMetadata key, int maxKeysPerCurve, CancellationToken cancellationToken);
 
     /// <summary>The owner's keys, oldest first; null or empty <paramref name="curveNames"/> = every curve.</summary>
     Task<IReadOnlyList<ClientKeyMetadata>> ListAsync(string ownerClientId, IReadOnlyCollection<string>? curveNames, CancellationToken cancellationToken);
@@ -20,5 +24,7 @@ public interface IHsmKeyMetadata
 
     Task<bool> DeleteAsync(string ownerClientId, string kid, CancellationToken cancellationToken);
 
+    /// <summary>The owner's keys on the curve (a cheap pre-check before an HSM keygen; the limit itself is
+    /// <see cref="TryAddWithinLimitAsync"/>'s).</summary>
     Task<int> CountAsync(string ownerClientId, string curveName, CancellationToken cancellationToken);
 }

@@ -1,18 +1,27 @@
 namespace R2ps.Service.Ports;
 
-/// <summary>Durable failed-login counting per <c>(client_id, kid)</c>, shared by every worker (store: <c>ILoginAttemptStore</c>).</summary>
+/// <summary>The verdict of <see cref="ILoginLockout.TryChargeAsync"/>.</summary>
+/// <param name="Allowed">True if the attempt was charged and may go ahead; false if the key is locked (nothing charged).</param>
+/// <param name="ConsecutiveFailures">Attempts in a row not yet followed by a success, after this call.</param>
+/// <param name="LockedUntil">The end of the lockout in force after this call, or null.</param>
+public sealed record LoginCharge(bool Allowed, int ConsecutiveFailures, DateTimeOffset? LockedUntil);
+
+/// <summary>
+/// Durable login-attempt counting per <c>(client_id, kid)</c>, shared by every worker (store: <c>ILoginAttemptStore</c>).
+/// The store's options are the single source of the threshold and the lockout duration.
+/// </summary>
 public interface ILoginLockout
 {
     /// <summary>
-    /// Counts one login attempt as failed atomically (the core charges it at evaluate and resets on success) and returns the end of the lockout it caused or that is in force, or null.
-    /// The store applies its configured threshold and duration (<see cref="R2psServiceOptions.MaxLoginFailures"/> and
-    /// <see cref="R2psServiceOptions.LockoutDuration"/> must agree with it).
+    /// Charges one PIN attempt (an OPRF evaluation) unless the key is locked, atomically: the lock check and the
+    /// increment are one operation in the store, so parallel requests on any workers get exactly the threshold's worth
+    /// of attempts. The attempt that reaches the threshold is allowed and starts the lockout; a success resets.
     /// </summary>
-    Task<DateTimeOffset?> RecordFailureAsync(string clientId, string kid, CancellationToken cancellationToken);
+    Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken);
 
     /// <summary>Forgets the failures after a successful login or a new PIN.</summary>
     Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken);
 
-    /// <summary>The end of a lockout in force now, or null.</summary>
+    /// <summary>The end of a lockout in force now, or null. Informational (ending sessions); never a gate.</summary>
     Task<DateTimeOffset?> GetLockedUntilAsync(string clientId, string kid, CancellationToken cancellationToken);
 }

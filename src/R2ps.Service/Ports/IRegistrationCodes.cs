@@ -4,6 +4,12 @@ namespace R2ps.Service.Ports;
 public interface IRegistrationCodes
 {
     /// <summary>
+    /// Whether an unexpired code is waiting for <c>(client_id, kid)</c>, without consuming it. Gates the
+    /// <c>pin_registration</c> evaluate: no OPRF evaluation without a registration in progress.
+    /// </summary>
+    Task<bool> IsPendingAsync(string clientId, string kid, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Checks the presented base64 code in constant time. Any call consumes the stored code, whatever the outcome.
     /// False if there is none, it expired, or it does not match.
     /// </summary>

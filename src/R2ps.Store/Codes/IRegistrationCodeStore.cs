@@ -15,6 +15,12 @@ public interface IRegistrationCodeStore
     Task<IssuedRegistrationCode?> IssueAsync(string clientId, string kid, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Whether an unexpired code is waiting for <c>(client_id, kid)</c>. Does not consume it and reveals nothing about
+    /// the code: it gates the registration evaluate, which must not run without a registration in progress.
+    /// </summary>
+    Task<bool> IsPendingAsync(string clientId, string kid, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Checks a presented code. Any attempt consumes the stored code (it is deleted before the comparison), so a
     /// wrong guess leaves nothing to guess against. False if there is no code, it expired, or it does not match.
     /// </summary>

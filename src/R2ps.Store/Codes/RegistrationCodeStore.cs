@@ -51,6 +51,20 @@ internal sealed class RegistrationCodeStore(
         }
     }
 
+    public async Task<bool> IsPendingAsync(string clientId, string kid, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(clientId, nameof(clientId));
+        Guard.Identifier(kid, nameof(kid));
+        var nowMs = NowMs;
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            return await db.RegistrationCodes.AsNoTracking()
+                .AnyAsync(c => c.ClientId == clientId && c.Kid == kid && c.ExpiresMs > nowMs, cancellationToken)
+                .ConfigureAwait(false);
+        }
+    }
+
     public Task<bool> ConsumeAsync(string clientId, string kid, string presentedCodeBase64, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(presentedCodeBase64);

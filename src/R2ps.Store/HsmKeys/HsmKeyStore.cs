@@ -1,3 +1,6 @@
+using System.Data;
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using R2ps.Crypto.Encoding;
@@ -19,19 +22,7 @@ internal sealed class HsmKeyStore(
 
     public async Task AddAsync(HsmKeyInfo key, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        Guard.Identifier(key.OwnerClientId, nameof(key.OwnerClientId));
-        if (!CompressedLengths.TryGetValue(key.CurveName ?? string.Empty, out var length))
-        {
-            throw new ArgumentException("The curve must be P-256, P-384 or P-521.", nameof(key));
-        }
-
-        if (!Hex.IsLowerHex(key.Kid, length) || key.Kid[1] is not ('2' or '3') || key.Kid[0] != '0')
-        {
-            throw new ArgumentException(
-                $"The kid must be lowercase hex of a {length}-byte SEC1 compressed point (02… or 03…).", nameof(key));
-        }
-
+        CheckKey(key);
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
@@ -49,6 +40,44 @@ internal sealed class HsmKeyStore(
             catch (DbUpdateException ex)
             {
                 throw new HsmKeyAlreadyExistsException("An HSM key with this kid is already stored.", ex);
+            }
+        }
+    }
+
+    public async Task<bool> TryAddWithinLimitAsync(HsmKeyInfo key, int maxKeysPerCurve, CancellationToken cancellationToken)
+    {
+        CheckKey(key);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxKeysPerCurve);
+        var createdMs = Guard.ToUnixMs(key.CreatedAt);
+
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            // Count and insert in one statement inside a serializable transaction (SQLite: BEGIN IMMEDIATE, so writers
+            // queue; PostgreSQL: a concurrent insert for the same owner and curve fails the commit instead of passing
+            // the limit). Parallel keygens can therefore never leave more than the limit.
+            var tx = await db.Database.BeginTransactionAsync(IsolationLevel.Serializable, cancellationToken).ConfigureAwait(false);
+            await using (tx.ConfigureAwait(false))
+            {
+                int inserted;
+                try
+                {
+                    inserted = await db.Database.ExecuteSqlInterpolatedAsync(
+                        $"""
+                        INSERT INTO r2ps_hsm_keys (kid, owner_client_id, curve_name, created_ms)
+                        SELECT {key.Kid}, {key.OwnerClientId}, {key.CurveName}, {createdMs}
+                        WHERE (SELECT COUNT(*) FROM r2ps_hsm_keys
+                               WHERE owner_client_id = {key.OwnerClientId} AND curve_name = {key.CurveName}) < {maxKeysPerCurve}
+                        """,
+                        cancellationToken).ConfigureAwait(false);
+                }
+                catch (DbException ex) when (IsUniqueViolation(ex))
+                {
+                    throw new HsmKeyAlreadyExistsException("An HSM key with this kid is already stored.", ex);
+                }
+
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return inserted == 1;
             }
         }
     }
@@ -116,6 +145,26 @@ internal sealed class HsmKeyStore(
             return await query.CountAsync(cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private static void CheckKey(HsmKeyInfo key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Guard.Identifier(key.OwnerClientId, nameof(key.OwnerClientId));
+        if (!CompressedLengths.TryGetValue(key.CurveName ?? string.Empty, out var length))
+        {
+            throw new ArgumentException("The curve must be P-256, P-384 or P-521.", nameof(key));
+        }
+
+        if (!Hex.IsLowerHex(key.Kid, length) || key.Kid[1] is not ('2' or '3') || key.Kid[0] != '0')
+        {
+            throw new ArgumentException(
+                $"The kid must be lowercase hex of a {length}-byte SEC1 compressed point (02… or 03…).", nameof(key));
+        }
+    }
+
+    // SQLite: SQLITE_CONSTRAINT (19); PostgreSQL: unique_violation (23505).
+    private static bool IsUniqueViolation(DbException ex) =>
+        ex is SqliteException { SqliteErrorCode: 19 } || string.Equals(ex.SqlState, "23505", StringComparison.Ordinal);
 
     private static HsmKeyInfo ToInfo(HsmKeyRow row) =>
         new(row.Kid, row.OwnerClientId, row.CurveName, Guard.FromUnixMs(row.CreatedMs));

@@ -31,6 +31,15 @@ public interface IHsmKeyStore
     /// <exception cref="ArgumentException">The kid is not lowercase hex of a compressed point, or the curve is unknown.</exception>
     Task AddAsync(HsmKeyInfo key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores a new key's metadata only if the owner then holds at most <paramref name="maxKeysPerCurve"/> keys on its
+    /// curve; the count and the insert are atomic, so parallel calls cannot pass the limit. False if the limit was
+    /// already reached (nothing stored).
+    /// </summary>
+    /// <exception cref="HsmKeyAlreadyExistsException">The kid is already stored (for any owner).</exception>
+    /// <exception cref="ArgumentException">The kid is not lowercase hex of a compressed point, or the curve is unknown.</exception>
+    Task<bool> TryAddWithinLimitAsync(HsmKeyInfo key, int maxKeysPerCurve, CancellationToken cancellationToken);
+
     /// <summary>The owner's keys, oldest first; <paramref name="curves"/> null or empty means every curve.</summary>
     Task<IReadOnlyList<HsmKeyInfo>> ListAsync(string ownerClientId, IReadOnlyCollection<string>? curves, CancellationToken cancellationToken);
 

@@ -9,6 +9,14 @@ public sealed record LoginFailureResult(int ConsecutiveFailures, DateTimeOffset?
     public bool IsLocked => LockedUntil is not null;
 }
 
+/// <summary>The outcome of <see cref="ILoginAttemptStore.TryChargeAsync"/>.</summary>
+/// <param name="Allowed">True if the attempt was charged and may go ahead; false if a lockout was already in force (or the
+/// count would pass the limit), in which case nothing was charged.</param>
+/// <param name="ConsecutiveFailures">Failures in a row after this call (this one included when allowed).</param>
+/// <param name="LockedUntil">The end of the lockout in force after this call, or null. An allowed attempt can carry a
+/// lockout: the attempt that reaches the limit goes ahead and locks every later one.</param>
+public sealed record LoginChargeResult(bool Allowed, int ConsecutiveFailures, DateTimeOffset? LockedUntil);
+
 /// <summary>
 /// Failed OPAQUE finalizes per <c>(client_id, kid)</c>, counted durably and exactly across every worker process
 /// (PROTOCOL.md 1.5). After <see cref="StoreOptions.MaxConsecutiveLoginFailures"/> in a row the key is locked for
@@ -18,6 +26,14 @@ public interface ILoginAttemptStore
 {
     /// <summary>Counts one failure atomically (a single upsert inside a write transaction) and returns the new state.</summary>
     Task<LoginFailureResult> RecordFailureAsync(string clientId, string kid, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Charges one login attempt unless the key is locked, in one atomic statement (check and increment cannot be
+    /// split by a parallel request on any worker): refused when a lockout is in force or the increment would pass
+    /// <see cref="StoreOptions.MaxConsecutiveLoginFailures"/>; otherwise counted, and the attempt that reaches the limit
+    /// starts the lockout. N parallel calls on an unlocked key allow exactly the limit's worth.
+    /// </summary>
+    Task<LoginChargeResult> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken);
 
     /// <summary>Forgets the failures after a successful login.</summary>
     Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken);

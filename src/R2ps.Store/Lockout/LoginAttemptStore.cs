@@ -57,6 +57,66 @@ internal sealed class LoginAttemptStore(
         }
     }
 
+    public async Task<LoginChargeResult> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(clientId, nameof(clientId));
+        Guard.Identifier(kid, nameof(kid));
+        var nowMs = NowMs;
+        var lockUntilMs = nowMs + (long)Options.LockoutDuration.TotalMilliseconds;
+        var max = Options.MaxConsecutiveLoginFailures;
+
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (tx.ConfigureAwait(false))
+            {
+                // The check and the increment are one statement: the DO UPDATE runs only while no lockout is in force
+                // and the count stays within the limit (PostgreSQL re-evaluates that WHERE on the locked, latest row
+                // version; SQLite serialises writers). A refused attempt changes no row, so "rows changed" is the
+                // verdict. A lockout that has ended starts a new count at 1.
+                var charged = await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"""
+                    INSERT INTO r2ps_login_attempts (client_id, kid, failures, locked_until_ms, last_failure_ms)
+                    VALUES ({clientId}, {kid}, 1, CASE WHEN 1 >= {max} THEN {lockUntilMs} ELSE NULL END, {nowMs})
+                    ON CONFLICT (client_id, kid) DO UPDATE SET
+                        failures = CASE WHEN r2ps_login_attempts.locked_until_ms IS NOT NULL THEN 1
+                            ELSE r2ps_login_attempts.failures + 1 END,
+                        locked_until_ms = CASE
+                            WHEN (CASE WHEN r2ps_login_attempts.locked_until_ms IS NOT NULL THEN 1
+                                ELSE r2ps_login_attempts.failures + 1 END) >= {max} THEN {lockUntilMs}
+                            ELSE NULL END,
+                        last_failure_ms = {nowMs}
+                    WHERE (r2ps_login_attempts.locked_until_ms IS NULL AND r2ps_login_attempts.failures + 1 <= {max})
+                       OR (r2ps_login_attempts.locked_until_ms IS NOT NULL AND r2ps_login_attempts.locked_until_ms <= {nowMs})
+                    """,
+                    cancellationToken).ConfigureAwait(false);
+
+                if (charged == 0)
+                {
+                    // Refused without a lockout in force: the count already reached a limit that was lowered since.
+                    // Start a lockout, so the key is not refused forever but for the configured duration.
+                    await db.Database.ExecuteSqlInterpolatedAsync(
+                        $"""
+                        UPDATE r2ps_login_attempts SET locked_until_ms = {lockUntilMs}
+                        WHERE client_id = {clientId} AND kid = {kid} AND locked_until_ms IS NULL
+                        """,
+                        cancellationToken).ConfigureAwait(false);
+                }
+
+                var row = await db.LoginAttempts.AsNoTracking()
+                    .SingleAsync(a => a.ClientId == clientId && a.Kid == kid, cancellationToken)
+                    .ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+
+                return new LoginChargeResult(
+                    charged > 0,
+                    row.Failures,
+                    row.LockedUntilMs is { } locked && locked > nowMs ? Guard.FromUnixMs(locked) : null);
+            }
+        }
+    }
+
     public async Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken)
     {
         Guard.Identifier(clientId, nameof(clientId));

@@ -54,6 +54,20 @@ public class P256Sha256OprfTests
     }
 
     [Fact]
+    public void Blind_evaluate_with_a_blinded_scalar_gives_the_same_element_every_call_against_timing_attacks()
+    {
+        // RFC 9497 App. A.3.1 vector 1: skSm · BlindedElement = EvaluationElement, whatever the random blinding factor.
+        var blindedElement = Hex.Decode("03723a1e5c09b8b9c18d1dcbca29e8007e95f14f4732d9346d490ffc195110368d");
+        var point = P256Group.DeserializeElement(blindedElement, "test");
+        var key = P256Group.DeserializeScalar(Hex.Decode(SkSm), "test");
+        for (var i = 0; i < 16; i++)
+        {
+            Assert.Equal("030de02ffec47a1fd53efcdd1c6faf5bdc270912b8749e783c7ca75bb412958832",
+                Hex.Encode(P256Group.SerializeElement(P256Group.MultiplySecret(point, key))));
+        }
+    }
+
+    [Fact]
     public void Every_vector_of_the_shared_file_reproduces()
     {
         using var json = SharedFiles.ReadJson("vectors/oprf_rfc9497_p256_sha256_mode0.json");

@@ -16,6 +16,12 @@ public sealed class InMemorySignSessions(TimeProvider time) : ISignSessionGatewa
 
     public int Count => _sessions.Count;
 
+    /// <summary>Runs after every session of a key was ended (tests cancel the caller or fail the next step here).</summary>
+    public Action? AfterEndClientSessions { get; set; }
+
+    /// <summary>Runs before an activation is decided (tests move the clock here).</summary>
+    public Action? BeforeActivate { get; set; }
+
     public SignSessionView? Get(string pakeSessionId) => _sessions.GetValueOrDefault(pakeSessionId);
 
     public string FindByPrefix(string prefix) => _sessions.Keys.Single(id => id.StartsWith(prefix, StringComparison.Ordinal));
@@ -32,6 +38,7 @@ public sealed class InMemorySignSessions(TimeProvider time) : ISignSessionGatewa
 
     public Task<ActivationOutcome> ActivateAsync(string pakeSessionId, byte[] sealedSessionKey, string? task, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
+        BeforeActivate?.Invoke();
         lock (_gate)
         {
             if (!_sessions.TryGetValue(pakeSessionId, out var session)) return Task.FromResult(ActivationOutcome.Unknown);
@@ -55,8 +62,13 @@ public sealed class InMemorySignSessions(TimeProvider time) : ISignSessionGatewa
     public Task<int> CloseContextAsync(string clientId, string kid, string context, CancellationToken cancellationToken) =>
         Task.FromResult(EndWhere(s => s.IsBoundTo(clientId, kid, context), SessionEndReasons.ContextClosed));
 
-    public Task<int> EndClientSessionsAsync(string clientId, string kid, string reason, CancellationToken cancellationToken) =>
-        Task.FromResult(EndWhere(s => s.ClientId == clientId && s.Kid == kid, reason));
+    public Task<int> EndClientSessionsAsync(string clientId, string kid, string reason, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var ended = EndWhere(s => s.ClientId == clientId && s.Kid == kid, reason);
+        AfterEndClientSessions?.Invoke();
+        return Task.FromResult(ended);
+    }
 
     private int EndWhere(Func<SignSessionView, bool> predicate, string reason)
     {

@@ -48,6 +48,9 @@ public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, T
     public Task<RegisteredDevice?> FindAsync(string clientId, string kid, CancellationToken cancellationToken) =>
         Task.FromResult(_clients.TryGetValue((clientId, kid), out var device) ? device : null);
 
+    public Task<bool> IsPendingAsync(string clientId, string kid, CancellationToken cancellationToken) =>
+        Task.FromResult(_codes.TryGetValue((clientId, kid), out var stored) && stored.ExpiresAt > time.GetUtcNow());
+
     public Task<bool> ConsumeAsync(string clientId, string kid, string presentedCodeBase64, CancellationToken cancellationToken)
     {
         if (!_codes.TryRemove((clientId, kid), out var stored)) return Task.FromResult(false);
@@ -58,29 +61,48 @@ public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, T
     public Task<byte[]?> GetAsync(string clientId, string kid, CancellationToken cancellationToken) =>
         Task.FromResult(_records.TryGetValue((clientId, kid), out var record) ? (byte[])record.Clone() : null);
 
+    /// <summary>Called before each record write with the token the core passed (tests use it to cancel or fail mid-flow).</summary>
+    public Action<CancellationToken>? BeforePut { get; set; }
+
     public Task PutAsync(string clientId, string kid, ReadOnlyMemory<byte> record, CancellationToken cancellationToken)
     {
+        BeforePut?.Invoke(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         _records[(clientId, kid)] = record.ToArray();
         return Task.CompletedTask;
     }
 
-    public Task<DateTimeOffset?> RecordFailureAsync(string clientId, string kid, CancellationToken cancellationToken)
+    /// <summary>Called before each reset with the token the core passed.</summary>
+    public Action<CancellationToken>? BeforeReset { get; set; }
+
+    public Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken)
     {
+        // The store's contract: check and increment under one lock, so parallel calls get exactly the limit's worth.
         lock (_gate)
         {
             var now = time.GetUtcNow();
             var (failures, lockedUntil) = _lockout.GetValueOrDefault((clientId, kid));
-            if (lockedUntil is { } until && until > now) return Task.FromResult<DateTimeOffset?>(until);
+            if (lockedUntil is { } until && until > now) return Task.FromResult(new LoginCharge(false, failures, until));
             if (lockedUntil is not null) failures = 0;
+            if (failures + 1 > maxLoginFailures)
+            {
+                var forced = now + _lockoutDuration;
+                _lockout[(clientId, kid)] = (failures, forced);
+                return Task.FromResult(new LoginCharge(false, failures, forced));
+            }
             failures++;
             DateTimeOffset? newLock = failures >= maxLoginFailures ? now + _lockoutDuration : null;
             _lockout[(clientId, kid)] = (failures, newLock);
-            return Task.FromResult(newLock);
+            return Task.FromResult(new LoginCharge(true, failures, newLock));
         }
     }
 
+    public int FailuresOf(string clientId, string kid) => _lockout.GetValueOrDefault((clientId, kid)).Failures;
+
     public Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken)
     {
+        BeforeReset?.Invoke(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         _lockout.TryRemove((clientId, kid), out _);
         return Task.CompletedTask;
     }
@@ -100,10 +122,16 @@ public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, T
         return Task.CompletedTask;
     }
 
-    public Task AddAsync(ClientKeyMetadata key, CancellationToken cancellationToken)
+    public Task<bool> TryAddWithinLimitAsync(ClientKeyMetadata key, int maxKeysPerCurve, CancellationToken cancellationToken)
     {
-        if (!_keys.TryAdd(key.Kid, key)) throw new InvalidOperationException("The kid is already stored.");
-        return Task.CompletedTask;
+        // Count and insert under one lock: the store's atomic conditional insert.
+        lock (_gate)
+        {
+            if (_keys.Values.Count(k => k.OwnerClientId == key.OwnerClientId && k.CurveName == key.CurveName) >= maxKeysPerCurve)
+                return Task.FromResult(false);
+            if (!_keys.TryAdd(key.Kid, key)) throw new InvalidOperationException("The kid is already stored.");
+            return Task.FromResult(true);
+        }
     }
 
     public Task<IReadOnlyList<ClientKeyMetadata>> ListAsync(string ownerClientId, IReadOnlyCollection<string>? curveNames, CancellationToken cancellationToken) =>
