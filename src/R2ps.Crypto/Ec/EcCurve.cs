@@ -142,6 +142,25 @@ public sealed class EcCurve
 
     public BcPoint Multiply(BcPoint point, BigInteger scalar) => point.Multiply(scalar).Normalize();
 
+    /// <summary>Random bits of the scalar-blinding factor r (at least 64, as side-channel countermeasures recommend).</summary>
+    internal const int BlindingBits = 64;
+
+    /// <summary>
+    /// k·P for a long-lived secret k (a server key, a per-credential OPRF key) and a point P an attacker may choose.
+    /// BouncyCastle's wNAF multiply runs in time and memory-access pattern that depend on the scalar's digits; repeated on
+    /// the same key with chosen points, that is a side channel. So each call multiplies by k + r·n instead (r fresh, its
+    /// top bit set so the blinded scalar always has the same length): the same point, since n·P = O on these prime-order
+    /// groups, but a different digit pattern every time.
+    /// </summary>
+    public BcPoint MultiplySecret(BcPoint point, BigInteger scalar)
+    {
+        Span<byte> randomBytes = stackalloc byte[BlindingBits / 8];
+        RandomNumberGenerator.Fill(randomBytes);
+        var r = new BigInteger(1, randomBytes.ToArray()).SetBit(BlindingBits - 1);
+        CryptographicOperations.ZeroMemory(randomBytes);
+        return point.Multiply(scalar.Add(r.Multiply(Order))).Normalize();
+    }
+
     public BcPoint MultiplyGenerator(BigInteger scalar) =>
         Parameters.G.Multiply(scalar).Normalize();
 

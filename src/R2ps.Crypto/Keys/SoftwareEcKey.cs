@@ -97,7 +97,8 @@ public sealed class SoftwareEcKey : IEcPrivateKey, IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(peer);
         if (!ReferenceEquals(peer.Curve, Curve)) throw new CryptographicException($"Peer key is on {peer.Curve.Name}, not {Curve.Name}.");
-        var shared = Curve.Multiply(peer.Point, new BcBigInteger(1, _d));
+        // Blinded: the private key is long-lived and the peer point is the other side's choice.
+        var shared = Curve.MultiplySecret(peer.Point, new BcBigInteger(1, _d));
         if (shared.IsInfinity) throw new CryptographicException("ECDH produced the point at infinity.");
         return shared;
     }

@@ -52,24 +52,8 @@ internal static class P256Group
 
     public static BcPoint Multiply(BcPoint point, BcBigInteger scalar) => point.Multiply(scalar).Normalize();
 
-    /// <summary>Random bits of the scalar-blinding factor r (at least 64, as side-channel countermeasures recommend).</summary>
-    internal const int BlindingBits = 64;
-
-    /// <summary>
-    /// k·P for a long-lived secret k (the per-credential OPRF key) and a point P the client chose. BouncyCastle's wNAF
-    /// multiply runs in time and memory-access pattern that depend on the scalar's digits; repeated on the same key
-    /// with chosen points, that is a side channel. So each call multiplies by k + r·n instead (r fresh, with its top
-    /// bit set so the blinded scalar always has the same length): the same point, since n·P = O on this prime-order
-    /// group, but a different digit pattern every time.
-    /// </summary>
-    public static BcPoint MultiplySecret(BcPoint point, BcBigInteger scalar)
-    {
-        Span<byte> randomBytes = stackalloc byte[BlindingBits / 8];
-        RandomNumberGenerator.Fill(randomBytes);
-        var r = new BcBigInteger(1, randomBytes.ToArray()).SetBit(BlindingBits - 1);
-        CryptographicOperations.ZeroMemory(randomBytes);
-        return point.Multiply(scalar.Add(r.Multiply(Order))).Normalize();
-    }
+    /// <summary>k·P for a long-lived secret k on a chosen point, with scalar blinding (see <see cref="EcCurve.MultiplySecret"/>).</summary>
+    public static BcPoint MultiplySecret(BcPoint point, BcBigInteger scalar) => EcCurve.P256.MultiplySecret(point, scalar);
 
     /// <summary>k·G with a fixed-point comb (its table is cached on G): about twice as fast as the generic wNAF.</summary>
     public static BcPoint MultiplyGenerator(BcBigInteger scalar) => GeneratorMultiplier.Multiply(EcCurve.P256.Parameters.G, scalar).Normalize();

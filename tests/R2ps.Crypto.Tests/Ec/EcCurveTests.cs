@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
+using R2ps.Crypto.Keys;
 
 namespace R2ps.Crypto.Tests.Ec;
 
@@ -49,5 +50,20 @@ public class EcCurveTests
         Assert.False(EcCurve.P256.TryDecodePoint(new byte[33], out _)); // prefix 00
         Assert.False(EcCurve.P256.TryDecodePoint([0x00], out _)); // infinity
         Assert.False(EcCurve.P256.TryDecodePoint(new byte[32], out _)); // wrong length
+    }
+
+    [Theory]
+    [MemberData(nameof(Curves))]
+    public void Blinded_secret_multiplication_gives_the_plain_product_with_a_fresh_digit_pattern(string name)
+    {
+        var curve = EcCurve.FromName(name);
+        using var a = SoftwareEcKey.Generate(curve);
+        using var b = SoftwareEcKey.Generate(curve);
+        var plain = curve.Multiply(b.PublicKey.Point, a.PrivateScalar);
+
+        Assert.Equal(plain, curve.MultiplySecret(b.PublicKey.Point, a.PrivateScalar));
+        Assert.Equal(plain, curve.MultiplySecret(b.PublicKey.Point, a.PrivateScalar));
+        Assert.Equal(plain, a.DeriveSharedPoint(b.PublicKey));
+        Assert.Equal(b.DeriveSharedSecret(a.PublicKey), a.DeriveSharedSecret(b.PublicKey));
     }
 }
