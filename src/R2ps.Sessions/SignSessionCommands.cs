@@ -1,0 +1,65 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using R2ps.Contracts;
+
+namespace R2ps.Sessions;
+
+/// <summary><see cref="ISignSessionCommands"/> over MassTransit request clients with an explicit timeout.</summary>
+public sealed class SignSessionCommands(IBus bus, IOptions<SignSessionOptions> options) : ISignSessionCommands
+{
+    readonly RequestTimeout _timeout = RequestTimeout.After(ms: (int)options.Value.RequestTimeout.TotalMilliseconds);
+
+    /// <inheritdoc />
+    public async Task BeginLoginAsync(BeginSignSessionLogin command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        await bus.CreateRequestClient<BeginSignSessionLogin>(_timeout)
+            .GetResponse<SignSessionLoginPending>(command, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<SignSessionActivation> ActivateAsync(ActivateSignSession command, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var response = await bus.CreateRequestClient<ActivateSignSession>(_timeout)
+            .GetResponse<SignSessionActivated, SignSessionNotActivated>(command, cancellationToken)
+            .ConfigureAwait(false);
+        if (response.Is(out Response<SignSessionActivated>? activated))
+            return new SignSessionActivation(true, activated.Message.ExpiresAt, null);
+        if (response.Is(out Response<SignSessionNotActivated>? notActivated))
+            return new SignSessionActivation(false, null, notActivated.Message.Reason);
+        throw new InvalidOperationException("The saga answered an activation with an unexpected message.");
+    }
+
+    /// <inheritdoc />
+    public async Task CloseAsync(Guid sessionId, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        await bus.CreateRequestClient<CloseSignSession>(_timeout)
+            .GetResponse<SignSessionClosed>(new CloseSignSession(sessionId, reason), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> CloseContextAsync(string clientId, string kid, string context, CancellationToken cancellationToken = default)
+    {
+        // The fan-out makes its own bounded requests to the saga; give it room for them.
+        var response = await bus.CreateRequestClient<CloseSignSessionContext>(FanOutTimeout)
+            .GetResponse<SignSessionContextClosed>(new CloseSignSessionContext(clientId, kid, context), cancellationToken)
+            .ConfigureAwait(false);
+        return response.Message.Count;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> EndClientSessionsAsync(string clientId, string kid, string reason, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reason);
+        var response = await bus.CreateRequestClient<EndClientSignSessions>(FanOutTimeout)
+            .GetResponse<ClientSignSessionsEnded>(new EndClientSignSessions(clientId, kid, reason), cancellationToken)
+            .ConfigureAwait(false);
+        return response.Message.Count;
+    }
+
+    RequestTimeout FanOutTimeout => RequestTimeout.After(ms: (int)Math.Min(int.MaxValue, _timeout.Value.TotalMilliseconds * 2));
+}

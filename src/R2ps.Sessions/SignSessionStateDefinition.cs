@@ -1,0 +1,47 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using R2ps.Contracts;
+
+namespace R2ps.Sessions;
+
+/// <summary>
+/// Endpoint policy of the sign-session saga: messages of one session are partitioned by correlation id (so they do not
+/// fight over the row inside one process), a <see cref="DbUpdateConcurrencyException"/> — a write that lost to another
+/// process — re-runs the message, and replies/events wait in an in-memory outbox until the row is written.
+/// </summary>
+public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState>
+{
+    readonly int _concurrencyLimit;
+
+    /// <summary>Takes the concurrency limit from <see cref="SignSessionOptions"/>.</summary>
+    public SignSessionStateDefinition(IOptions<SignSessionOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _concurrencyLimit = options.Value.ConcurrencyLimit;
+        ConcurrentMessageLimit = _concurrencyLimit;
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureSaga(IReceiveEndpointConfigurator endpointConfigurator,
+        ISagaConfigurator<SignSessionState> sagaConfigurator, IRegistrationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(endpointConfigurator);
+        ArgumentNullException.ThrowIfNull(sagaConfigurator);
+
+        // Retry only lost optimistic-concurrency races; anything else is a real fault (error queue, fault reply).
+        endpointConfigurator.UseMessageRetry(retry =>
+        {
+            retry.Handle<DbUpdateConcurrencyException>();
+            retry.Intervals(10, 25, 50, 100, 200, 400, 800);
+        });
+        // Inside the retry: a failed attempt's replies and events are dropped, a successful one's sent after its save.
+        endpointConfigurator.UseInMemoryOutbox(context);
+
+        var partition = endpointConfigurator.CreatePartitioner(_concurrencyLimit);
+        sagaConfigurator.Message<BeginSignSessionLogin>(m => m.UsePartitioner(partition, c => c.Message.SessionId));
+        sagaConfigurator.Message<ActivateSignSession>(m => m.UsePartitioner(partition, c => c.Message.SessionId));
+        sagaConfigurator.Message<CloseSignSession>(m => m.UsePartitioner(partition, c => c.Message.SessionId));
+        sagaConfigurator.Message<ExpireSignSession>(m => m.UsePartitioner(partition, c => c.Message.SessionId));
+    }
+}

@@ -1,0 +1,87 @@
+using MassTransit;
+using MassTransit.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace R2ps.Sessions.Tests;
+
+/// <summary>
+/// The sign-session saga on MassTransit's test harness (in-memory transport) with its real EF Core repository on a
+/// SQLite file of its own, a hand-moved clock and no sweeper (tests send the expiries themselves).
+/// </summary>
+internal sealed class SagaHarness : IAsyncDisposable
+{
+    readonly TempDatabase _database = new();
+    readonly ServiceProvider _provider;
+
+    SagaHarness()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(Clock);
+        services.AddSingleton(Log);
+        services.AddConsumeObserver(provider => provider.GetRequiredService<MessageLog>());
+        services.AddMassTransitTestHarness(bus =>
+        {
+            bus.AddSignSessions(options =>
+            {
+                options.ConnectionString = _database.ConnectionString;
+                options.SweeperEnabled = false;
+                options.RequestTimeout = TimeSpan.FromSeconds(10);
+            });
+            bus.AddConsumer<SignSessionEndedRecorder>();
+        });
+        _provider = services.BuildServiceProvider(validateScopes: true);
+        Harness = _provider.GetRequiredService<ITestHarness>();
+    }
+
+    public ManualTimeProvider Clock { get; } = new();
+
+    public MessageLog Log { get; } = new();
+
+    public ITestHarness Harness { get; }
+
+    public ISignSessionCommands Commands => _provider.GetRequiredService<ISignSessionCommands>();
+
+    public ISignSessionReader Reader => _provider.GetRequiredService<ISignSessionReader>();
+
+    public IBus Bus => _provider.GetRequiredService<IBus>();
+
+    public static async Task<SagaHarness> StartAsync()
+    {
+        var harness = new SagaHarness();
+        await harness.Harness.Start();
+        return harness;
+    }
+
+    /// <summary>Begins a login and waits until the saga has persisted it.</summary>
+    public async Task<Contracts.BeginSignSessionLogin> BeginAsync(string clientId = "client-1", string kid = "kid-1", string context = "hsm")
+    {
+        var begin = SessionMessages.Begin(Clock.GetUtcNow(), clientId, kid, context);
+        await Commands.BeginLoginAsync(begin, TestContext.Current.CancellationToken);
+        return begin;
+    }
+
+    /// <summary>Begins and activates a session with the given TTL.</summary>
+    public async Task<Contracts.BeginSignSessionLogin> BeginActiveAsync(TimeSpan ttl, string clientId = "client-1", string kid = "kid-1",
+        string context = "hsm")
+    {
+        var begin = await BeginAsync(clientId, kid, context);
+        var activation = await Commands.ActivateAsync(SessionMessages.Activate(begin.SessionId, Clock.GetUtcNow() + ttl),
+            TestContext.Current.CancellationToken);
+        Assert.True(activation.Activated);
+        return begin;
+    }
+
+    /// <summary>Publishes an expiry as the sweeper would and waits until the saga consumed it.</summary>
+    public async Task ExpireAsync(Guid sessionId)
+    {
+        await Bus.Publish(new Contracts.ExpireSignSession(sessionId), TestContext.Current.CancellationToken);
+        await Log.WaitFor<Contracts.ExpireSignSession>(x => x.SessionId == sessionId);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Harness.Stop();
+        await _provider.DisposeAsync();
+        _database.Dispose();
+    }
+}
