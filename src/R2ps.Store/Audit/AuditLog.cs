@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using R2ps.Store.Data;
+
+namespace R2ps.Store;
+
+internal sealed class AuditLog(
+    IDbContextFactory<R2psStoreDbContext> contexts, TimeProvider time, IOptions<StoreOptions> options)
+    : StoreComponent(contexts, time, options), IAuditLog
+{
+    public async Task AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var row = new AuditRow
+        {
+            TimeMs = Guard.ToUnixMs(entry.Time),
+            WorkerId = Guard.Identifier(entry.WorkerId, nameof(entry.WorkerId)),
+            RequestType = Guard.Identifier(entry.RequestType, nameof(entry.RequestType)),
+            ClientId = Optional(entry.ClientId, StoreLimits.MaxIdentifierLength),
+            Kid = Optional(entry.Kid, StoreLimits.MaxIdentifierLength),
+            Context = Optional(entry.Context, StoreLimits.MaxIdentifierLength),
+            Outcome = entry.Outcome.ToString(),
+            ErrorCode = Optional(entry.ErrorCode, StoreLimits.MaxCodeLength),
+            SessionRef = Optional(entry.SessionRef, StoreLimits.MaxCodeLength),
+            Detail = Optional(entry.Detail, Options.MaxAuditDetailLength),
+        };
+
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            db.Audit.Add(row);
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<IReadOnlyList<AuditEntry>> QueryByClientAsync(string clientId, int maxResults, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(clientId, nameof(clientId));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxResults);
+        var take = Math.Min(maxResults, Options.MaxAuditQueryResults);
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            var rows = await db.Audit.AsNoTracking()
+                .Where(a => a.ClientId == clientId)
+                .OrderByDescending(a => a.Id)
+                .Take(take)
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            return rows.ConvertAll(ToEntry);
+        }
+    }
+
+    /// <summary>Cuts over-long text and replaces control characters, so a log line cannot be forged or flooded.</summary>
+    private static string? Optional(string? value, int maxLength)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var cut = value.Length > maxLength ? value[..maxLength] : value;
+        return string.Create(cut.Length, cut, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                span[i] = char.IsControl(source[i]) ? ' ' : source[i];
+            }
+        });
+    }
+
+    private static AuditEntry ToEntry(AuditRow row) => new(
+        Guard.FromUnixMs(row.TimeMs),
+        row.WorkerId,
+        row.RequestType,
+        row.ClientId,
+        row.Kid,
+        row.Context,
+        Enum.TryParse<AuditOutcome>(row.Outcome, out var outcome) ? outcome : AuditOutcome.Failure,
+        row.ErrorCode,
+        row.SessionRef,
+        row.Detail)
+    {
+        Id = row.Id,
+    };
+}

@@ -1,0 +1,81 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace R2ps.Store;
+
+/// <summary>
+/// Points a <see cref="DbContextOptionsBuilder"/> at the store's database as <see cref="StoreOptions"/> say. Other
+/// contexts that share the database (the sign-session saga's) use this too, so every process opens it the same way:
+/// for SQLite, WAL journal mode and a busy timeout, so several worker processes can share one file.
+/// </summary>
+public static class StoreDatabase
+{
+    /// <summary>Configures the provider and connection named by <paramref name="options"/>.</summary>
+    /// <exception cref="ArgumentException">The provider is not supported.</exception>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder builder, StoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        switch (TryNormalizeProvider(options.Provider))
+        {
+            case StoreProviders.Sqlite:
+                builder.UseSqlite(options.ConnectionString);
+                builder.AddInterceptors(new SqliteConnectionSetup(options.SqliteBusyTimeout));
+                break;
+            case StoreProviders.Postgres:
+                builder.UseNpgsql(options.ConnectionString);
+                break;
+            default:
+                throw new ArgumentException(
+                    $"Store provider '{options.Provider}' is not supported; use '{StoreProviders.Sqlite}' or '{StoreProviders.Postgres}'.",
+                    nameof(options));
+        }
+
+        return builder;
+    }
+
+    internal static string? TryNormalizeProvider(string? provider) =>
+        provider?.Trim().ToUpperInvariant() switch
+        {
+            "SQLITE" => StoreProviders.Sqlite,
+            "POSTGRES" or "POSTGRESQL" or "NPGSQL" => StoreProviders.Postgres,
+            _ => null,
+        };
+
+    /// <summary>Sets the per-connection SQLite pragmas on every open (pooled connections included).</summary>
+    private sealed class SqliteConnectionSetup(TimeSpan busyTimeout) : DbConnectionInterceptor
+    {
+        // busy_timeout first: switching to WAL needs a lock that another process may hold for a moment.
+        // journal_mode=WAL is stored in the file; once set, repeating it is a no-op.
+        private readonly string _pragmas = string.Create(
+            CultureInfo.InvariantCulture,
+            $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}; PRAGMA journal_mode = WAL;");
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+        {
+            if (connection is SqliteConnection)
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = _pragmas;
+                command.ExecuteNonQuery();
+            }
+        }
+
+        public override async Task ConnectionOpenedAsync(
+            DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            if (connection is SqliteConnection)
+            {
+                var command = connection.CreateCommand();
+                await using (command.ConfigureAwait(false))
+                {
+                    command.CommandText = _pragmas;
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+}

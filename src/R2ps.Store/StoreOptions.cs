@@ -1,0 +1,63 @@
+namespace R2ps.Store;
+
+/// <summary>Configuration of the durable store (configuration section <c>Store</c>). Every limit has a default.</summary>
+public sealed class StoreOptions
+{
+    /// <summary>The configuration section this binds to.</summary>
+    public const string SectionName = "Store";
+
+    /// <summary>The database provider: <see cref="StoreProviders.Sqlite"/> (default) or <see cref="StoreProviders.Postgres"/>.</summary>
+    public string Provider { get; set; } = StoreProviders.Sqlite;
+
+    /// <summary>
+    /// The provider's connection string, e.g. <c>Data Source=/var/lib/r2ps/store.db</c> or
+    /// <c>Host=db;Database=r2ps;Username=r2ps;Password=…</c>. Required.
+    /// </summary>
+    public string ConnectionString { get; set; } = string.Empty;
+
+    /// <summary>SQLite only: how long a connection waits for another process's write lock before failing.</summary>
+    public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Create this store's tables at start-up when they are absent.</summary>
+    public bool CreateSchemaAtStart { get; set; } = true;
+
+    /// <summary>Random bytes in a registration code (at least 16).</summary>
+    public int RegistrationCodeBytes { get; set; } = 32;
+
+    /// <summary>How long an issued registration code stays valid.</summary>
+    public TimeSpan RegistrationCodeLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Consecutive failed logins after which a <c>(client_id, kid)</c> is locked.</summary>
+    public int MaxConsecutiveLoginFailures { get; set; } = 5;
+
+    /// <summary>How long a lockout lasts.</summary>
+    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often the hosted service removes expired nonces.</summary>
+    public TimeSpan NoncePruneInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Largest OPAQUE registration record accepted (a P-256 record is 129 bytes).</summary>
+    public int MaxOpaqueRecordBytes { get; set; } = 1024;
+
+    /// <summary>Largest device public key (SPKI DER) accepted.</summary>
+    public int MaxPublicKeyBytes { get; set; } = 1024;
+
+    /// <summary>Most contexts one registration may allow.</summary>
+    public int MaxContextsPerClient { get; set; } = 16;
+
+    /// <summary>Audit detail text longer than this is cut.</summary>
+    public int MaxAuditDetailLength { get; set; } = 256;
+
+    /// <summary>Most audit entries one query returns.</summary>
+    public int MaxAuditQueryResults { get; set; } = 1000;
+}
+
+/// <summary>The provider names <see cref="StoreOptions.Provider"/> accepts (case-insensitive).</summary>
+public static class StoreProviders
+{
+    /// <summary>One SQLite file shared by every worker process on the host (WAL mode); the default.</summary>
+    public const string Sqlite = "sqlite";
+
+    /// <summary>PostgreSQL, for workers on several hosts.</summary>
+    public const string Postgres = "postgres";
+}

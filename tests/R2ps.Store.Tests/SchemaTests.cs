@@ -1,0 +1,189 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace R2ps.Store.Tests;
+
+/// <summary>A stand-in for another context (the saga's) that shares the store's database.</summary>
+internal sealed class NeighbourContext(DbContextOptions<NeighbourContext> options) : DbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.Entity<NeighbourRow>(e =>
+        {
+            e.ToTable("neighbour_rows");
+            e.HasKey(r => r.Id);
+            e.HasIndex(r => r.Name);
+        });
+}
+
+internal sealed class NeighbourRow
+{
+    public int Id { get; set; }
+    public string Name { get; set; } = "";
+}
+
+public sealed class SchemaTests
+{
+    private static readonly string[] StoreTables =
+    [
+        "r2ps_audit", "r2ps_clients", "r2ps_hsm_keys", "r2ps_login_attempts", "r2ps_nonces", "r2ps_opaque_records",
+        "r2ps_registration_codes",
+    ];
+
+    private static async Task<List<string>> TablesAsync(TestStore store, CancellationToken ct)
+    {
+        await using var connection = new SqliteConnection(store.ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
+    }
+
+    private static NeighbourContext Neighbour(TestStore store)
+    {
+        var options = new DbContextOptionsBuilder<NeighbourContext>();
+        StoreDatabase.Configure(options, new StoreOptions { ConnectionString = store.ConnectionString });
+        return new NeighbourContext(options.Options);
+    }
+
+    [Fact]
+    public async Task Initialisation_creates_every_store_table()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _) = await TestStore.CreateAsync();
+        await using var __ = store;
+
+        Assert.Equal(StoreTables, await TablesAsync(store, ct));
+    }
+
+    [Fact]
+    public async Task Schema_creation_is_idempotent()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _) = await TestStore.CreateAsync();
+        await using var __ = store;
+
+        await using var db = store.OpenContext();
+        Assert.Empty(await RelationalSchema.EnsureTablesCreatedAsync(db, ct));
+        Assert.Equal(StoreTables, await TablesAsync(store, ct));
+    }
+
+    [Fact]
+    public async Task Workers_starting_together_on_a_new_file_all_succeed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var store = new TestStore();
+        var workers = Enumerable.Range(0, 8).Select(_ => store.BuildWorker()).ToList();
+
+        await Task.WhenAll(workers.Select(w => Task.Run(() => w.InitializeR2psStoreAsync(ct), ct)));
+
+        Assert.Equal(StoreTables, await TablesAsync(store, ct));
+        Assert.All(await Task.WhenAll(workers.Select(w => w.GetRequiredService<INonceCache>().TryRecordAsync("c", "n", ManualClock.Start, ct))),
+            _ => { });
+    }
+
+    [Fact]
+    public async Task Concurrent_creators_report_each_table_created_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var store = new TestStore();
+
+        var created = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
+        {
+            await using var db = store.OpenContext();
+            return await RelationalSchema.EnsureTablesCreatedAsync(db, ct);
+        }, ct)));
+
+        Assert.Equal(StoreTables, created.SelectMany(c => c).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Store_tables_are_created_in_a_file_another_context_created_first()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var store = new TestStore();
+        await using (var neighbour = Neighbour(store))
+        {
+            Assert.True(await neighbour.Database.EnsureCreatedAsync(ct));
+        }
+
+        await store.StartWorkerAsync();
+
+        Assert.Equal(["neighbour_rows", .. StoreTables], await TablesAsync(store, ct));
+    }
+
+    [Fact]
+    public async Task Another_contexts_tables_are_created_in_the_store_file()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _) = await TestStore.CreateAsync();
+        await using var __ = store;
+        await using var neighbour = Neighbour(store);
+        // The pitfall this helper exists for: EnsureCreated sees an existing database and creates nothing.
+        Assert.False(await neighbour.Database.EnsureCreatedAsync(ct));
+
+        Assert.Equal(["neighbour_rows"], await RelationalSchema.EnsureTablesCreatedAsync(neighbour, ct));
+
+        neighbour.Add(new NeighbourRow { Name = "saga" });
+        await neighbour.SaveChangesAsync(ct);
+        Assert.Equal(1, await neighbour.Set<NeighbourRow>().CountAsync(ct));
+    }
+
+    [Fact]
+    public async Task Missing_table_is_recreated_and_existing_ones_are_kept()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await TestStore.CreateAsync();
+        await using var __ = store;
+        await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", ManualClock.Start.AddMinutes(1), ct);
+        await using (var db = store.OpenContext())
+        {
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE r2ps_audit", ct);
+        }
+
+        await using (var db = store.OpenContext())
+        {
+            Assert.Equal(["r2ps_audit"], await RelationalSchema.EnsureTablesCreatedAsync(db, ct));
+        }
+
+        Assert.False(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", ManualClock.Start.AddMinutes(1), ct));
+    }
+
+    [Fact]
+    public async Task Database_runs_in_wal_mode_with_a_busy_timeout()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _) = await TestStore.CreateAsync(new() { ["Store:SqliteBusyTimeout"] = "00:00:07" });
+        await using var __ = store;
+        await using var db = store.OpenContext();
+        await db.Database.OpenConnectionAsync(ct);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", await command.ExecuteScalarAsync(ct));
+        command.CommandText = "PRAGMA busy_timeout";
+        Assert.Equal(10_000L, await command.ExecuteScalarAsync(ct)); // OpenContext uses the default options
+    }
+
+    [Fact]
+    public async Task Missing_directory_of_the_database_file_is_created()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var store = new TestStore();
+        var nested = Path.Combine(store.Directory, "a", "b", "store.db");
+        var services = new ServiceCollection();
+        services.AddR2psStore(store.Configuration(new() { ["Store:ConnectionString"] = $"Data Source={nested}" }));
+        await using var provider = services.BuildServiceProvider();
+
+        await provider.InitializeR2psStoreAsync(ct);
+
+        Assert.True(File.Exists(nested));
+    }
+}

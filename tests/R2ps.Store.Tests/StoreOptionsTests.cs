@@ -1,0 +1,110 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace R2ps.Store.Tests;
+
+public sealed class StoreOptionsTests
+{
+    private static async Task<OptionsValidationException> StartFailsAsync(Dictionary<string, string?> settings)
+    {
+        await using var store = new TestStore();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddR2psStore(store.Configuration(settings));
+        using var host = builder.Build();
+        return await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public void Defaults_follow_the_protocol()
+    {
+        var options = new StoreOptions();
+
+        Assert.Equal(StoreProviders.Sqlite, options.Provider);
+        Assert.Equal(5, options.MaxConsecutiveLoginFailures);
+        Assert.Equal(TimeSpan.FromMinutes(15), options.LockoutDuration);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.RegistrationCodeLifetime);
+        Assert.True(options.RegistrationCodeBytes >= 16);
+    }
+
+    [Fact]
+    public async Task Unknown_provider_fails_start_with_a_clear_message()
+    {
+        var error = await StartFailsAsync(new() { ["Store:Provider"] = "mysql" });
+
+        Assert.Contains("Store:Provider 'mysql' is not supported; use 'sqlite' or 'postgres'.", error.Failures);
+    }
+
+    [Fact]
+    public async Task Missing_connection_string_fails_start()
+    {
+        var error = await StartFailsAsync(new() { ["Store:ConnectionString"] = "" });
+
+        Assert.Contains("Store:ConnectionString is required.", error.Failures);
+    }
+
+    [Fact]
+    public async Task In_memory_sqlite_fails_start()
+    {
+        var error = await StartFailsAsync(new() { ["Store:ConnectionString"] = "Data Source=:memory:" });
+
+        Assert.Contains(error.Failures, f => f.Contains("must name a file", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Malformed_connection_string_fails_start_without_echoing_it()
+    {
+        var error = await StartFailsAsync(new()
+        {
+            ["Store:Provider"] = "postgres",
+            ["Store:ConnectionString"] = "Host=db;Password=hunter2;NoSuchKeyword=1",
+        });
+
+        Assert.Contains(error.Failures, f => f.StartsWith("Store:ConnectionString is not a valid PostgreSQL", StringComparison.Ordinal));
+        Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Postgres_connection_string_without_host_fails_start()
+    {
+        var error = await StartFailsAsync(new()
+        {
+            ["Store:Provider"] = "postgres",
+            ["Store:ConnectionString"] = "Database=r2ps;Username=r2ps",
+        });
+
+        Assert.Contains("Store:ConnectionString for PostgreSQL needs a 'Host'.", error.Failures);
+    }
+
+    [Theory]
+    [InlineData("Store:RegistrationCodeBytes", "15")]
+    [InlineData("Store:MaxConsecutiveLoginFailures", "0")]
+    [InlineData("Store:LockoutDuration", "00:00:00")]
+    [InlineData("Store:NoncePruneInterval", "00:00:00")]
+    public async Task Out_of_range_limit_fails_start(string key, string value)
+    {
+        var error = await StartFailsAsync(new() { [key] = value });
+
+        Assert.Contains(error.Failures, f => f.StartsWith(key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Starting_the_host_creates_the_schema()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var store = new TestStore();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddR2psStore(store.Configuration());
+        using var host = builder.Build();
+
+        await host.StartAsync(ct);
+        try
+        {
+            Assert.True(await host.Services.GetRequiredService<INonceCache>().TryRecordAsync("c", "n", DateTimeOffset.UtcNow.AddMinutes(1), ct));
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+    }
+}
