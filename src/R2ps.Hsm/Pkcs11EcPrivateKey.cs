@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using R2ps.Crypto.Ec;
+using R2ps.Crypto.Keys;
+using R2ps.Hsm.Pkcs11;
+using BcPoint = Org.BouncyCastle.Math.EC.ECPoint;
+
+namespace R2ps.Hsm;
+
+/// <summary>
+/// A service EC key (the server key) that lives in the HSM, as an <see cref="IEcPrivateKey"/> for protocol code.
+/// Nothing secret is held in this process; the object is a handle and the public key.
+/// </summary>
+public sealed class Pkcs11EcPrivateKey : IEcPrivateKey
+{
+    private readonly HsmConnection _connection;
+    private readonly nuint _handle;
+
+    internal Pkcs11EcPrivateKey(HsmConnection connection, nuint handle, string label, EcPublicKey publicKey)
+    {
+        _connection = connection;
+        _handle = handle;
+        Label = label;
+        PublicKey = publicKey;
+    }
+
+    public string Label { get; }
+
+    public EcPublicKey PublicKey { get; }
+
+    public EcCurve Curve => PublicKey.Curve;
+
+    /// <summary>ECDSA over a prehash (at most 64 bytes; longer than the order → leftmost bits), raw R‖S.</summary>
+    public byte[] SignHash(ReadOnlySpan<byte> hash)
+    {
+        if (hash.IsEmpty || hash.Length > 64) throw new CryptographicException("An ECDSA prehash is 1 to 64 bytes.");
+        var input = EcKeyEncoding.TruncateHash(Curve, hash).ToArray();
+        return _connection.Run(session => Pkcs11Mechanisms.SignEcdsa(session, _handle, input, Curve.FieldSize));
+    }
+
+    public byte[] DeriveSharedSecret(EcPublicKey peer)
+    {
+        CheckPeer(peer);
+        var encodedPeer = peer.ToUncompressed();
+        return _connection.Run(session => Pkcs11Mechanisms.DeriveEcdh(session, _handle, encodedPeer, Curve.FieldSize));
+    }
+
+    /// <summary>
+    /// The full point S = d·P although PKCS#11 ECDH yields only x(S). The two points with that x are S and −S; a
+    /// second derive against P + G yields x(d·(P + G)) = x(S + Q), Q = d·G being our public key, and exactly one of
+    /// S + Q and −S + Q has that x (they could only share it if 2·S or 2·Q were the identity, impossible in a group of
+    /// odd prime order). The one case without a second derive is P = −G, where P + G is the identity: then S = −Q.
+    /// Costs two HSM derives and a few point additions.
+    /// </summary>
+    public BcPoint DeriveSharedPoint(EcPublicKey peer)
+    {
+        CheckPeer(peer);
+        var curve = Curve;
+        var q = PublicKey.Point;
+        var shiftedPoint = peer.Point.Add(curve.MultiplyGenerator(Org.BouncyCastle.Math.BigInteger.One)).Normalize();
+        if (shiftedPoint.IsInfinity) return q.Negate().Normalize();
+
+        var shifted = new EcPublicKey(curve, shiftedPoint);
+        var (x, shiftedX) = _connection.Run(session => (
+            Pkcs11Mechanisms.DeriveEcdh(session, _handle, peer.ToUncompressed(), curve.FieldSize),
+            Pkcs11Mechanisms.DeriveEcdh(session, _handle, shifted.ToUncompressed(), curve.FieldSize)));
+        try
+        {
+            Span<byte> compressed = stackalloc byte[curve.CompressedPointSize];
+            x.CopyTo(compressed[1..]);
+            compressed[0] = 0x02;
+            var candidate = curve.DecodePoint(compressed);
+            var sum = candidate.Add(q).Normalize();
+            if (!sum.IsInfinity && CryptographicOperations.FixedTimeEquals(curve.EncodeFieldElement(sum.AffineXCoord.ToBigInteger()), shiftedX))
+                return candidate;
+            var negated = candidate.Negate().Normalize();
+            sum = negated.Add(q).Normalize();
+            if (!sum.IsInfinity && CryptographicOperations.FixedTimeEquals(curve.EncodeFieldElement(sum.AffineXCoord.ToBigInteger()), shiftedX))
+                return negated;
+            throw new CryptographicException("The HSM's two ECDH results are inconsistent; the shared point cannot be recovered.");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(x);
+            CryptographicOperations.ZeroMemory(shiftedX);
+        }
+    }
+
+    private void CheckPeer(EcPublicKey peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        if (!ReferenceEquals(peer.Curve, Curve)) throw new CryptographicException($"Peer key is on {peer.Curve.Name}, not {Curve.Name}.");
+    }
+}
