@@ -1,0 +1,265 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using R2ps.Crypto.Opaque;
+using R2ps.Protocol;
+using R2ps.Protocol.Envelopes;
+using R2ps.Service.Ports;
+
+namespace R2ps.Service;
+
+/// <summary>
+/// The HSM service core: one R2PS request envelope in, one <see cref="ServiceReply"/> out. Validates in the exact order
+/// of PROTOCOL.md 1.1 (cheap, unauthenticated checks first; state changes only after the signature verified), runs the
+/// handler of the service type, and answers with a signed response or the plain error body. Never throws to the
+/// caller: an unexpected fault becomes SERVER_ERROR with a generic message. Every request is audited.
+/// </summary>
+public sealed partial class R2psRequestProcessor
+{
+    private const string GenericFailure = "The service could not complete the request.";
+    private const string NotAuthorized = "The request is not authorized for this client.";
+
+    private readonly R2psServiceOptions _options;
+    private readonly R2psServicePorts _ports;
+    private readonly OprfSeed _oprfSeed;
+    private readonly TimeProvider _time;
+    private readonly ILogger<R2psRequestProcessor> _logger;
+    private readonly byte[] _serverIdentity;
+    private readonly OpaqueOptions _opaqueOptions;
+    private readonly string _workerId;
+
+    public R2psRequestProcessor(IOptions<R2psServiceOptions> options, R2psServicePorts ports, OprfSeed oprfSeed, TimeProvider time, ILogger<R2psRequestProcessor> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(ports);
+        ArgumentNullException.ThrowIfNull(oprfSeed);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
+        _options = options.Value;
+        var validation = new R2psServiceOptionsValidator().Validate(null, _options);
+        if (validation.Failed) throw new OptionsValidationException(R2psServiceOptions.SectionName, typeof(R2psServiceOptions), validation.Failures);
+        _ports = ports;
+        _oprfSeed = oprfSeed;
+        _time = time;
+        _logger = logger;
+        _serverIdentity = Encoding.UTF8.GetBytes(_options.ServerIdentity);
+        _opaqueOptions = new OpaqueOptions { Context = Encoding.UTF8.GetBytes(_options.OpaqueContext) };
+        _workerId = _options.ResolvedWorkerId;
+    }
+
+    /// <summary>Handles one envelope. Never throws (cancellation of <paramref name="cancellationToken"/> answers 503).</summary>
+    public async Task<ServiceReply> ProcessAsync(string envelope, CancellationToken cancellationToken)
+    {
+        var trace = new AuditTrace();
+        ServiceReply reply;
+        try
+        {
+            reply = await HandleAsync(envelope, trace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (R2psException ex)
+        {
+            // R2psException messages are written to be shown: no keys, PINs or plaintext.
+            reply = Error(ex.Code, ex.Message);
+            LogRefusal(ex.Code, trace.Type);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            reply = Error(ErrorCode.ServiceUnavailable, "The request was cancelled before it completed.");
+        }
+#pragma warning disable CA1031 // The contract: nothing escapes to the caller; the fault is logged, the client sees a generic 500.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogFault(ex, trace.Type ?? "?");
+            reply = Error(ErrorCode.ServerError, GenericFailure);
+        }
+
+        await AuditAsync(trace, reply).ConfigureAwait(false);
+        return reply;
+    }
+
+    private async Task<ServiceReply> HandleAsync(string envelope, AuditTrace trace, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+
+        // 1–2: size, then JWS structure, exact header and payload shape.
+        var unverified = ServerEnvelope.Parse(envelope, _options.MaxEnvelopeBytes);
+        var request = unverified.Payload;
+        trace.Read(request);
+
+        // 3: version.
+        if (!string.Equals(request.Ver, ProtocolConstants.Version, StringComparison.Ordinal))
+            throw new R2psException(ErrorCode.IllegalRequestData, $"ver must be \"{ProtocolConstants.Version}\".");
+
+        // 4: (client_id, kid) → the registered device key; revoked looks unknown. Same message as a bad signature,
+        // so nobody learns which client ids exist.
+        var device = await _ports.Clients.FindAsync(request.ClientId, request.Kid, cancellationToken).ConfigureAwait(false)
+            ?? throw new R2psException(ErrorCode.AccessDenied, NotAuthorized);
+
+        // 5: context registered for the key and served by this worker.
+        var serverKey = device.AllowsContext(request.Context) ? _ports.ServerKeys.Find(request.Context) : null;
+        if (serverKey is null) throw new R2psException(ErrorCode.AccessDenied, NotAuthorized);
+
+        // 6: signature.
+        ServerEnvelope.VerifySignature(unverified, device.DeviceKey);
+        trace.Authenticated = true;
+
+        // 7: iat window.
+        var nowSeconds = now.ToUnixTimeSeconds();
+        if (request.Iat < nowSeconds - (long)_options.IatPastWindow.TotalSeconds)
+            throw new R2psException(ErrorCode.AccessDenied, "The request iat is too old.");
+        if (request.Iat > nowSeconds + (long)_options.IatFutureWindow.TotalSeconds)
+            throw new R2psException(ErrorCode.AccessDenied, "The request iat is in the future.");
+
+        // 8: nonce, recorded only now that the signature verified (nobody can burn another client's nonces).
+        if (!await _ports.Nonces.TryAddAsync(request.ClientId, request.Nonce, now + _options.NonceRetention, cancellationToken).ConfigureAwait(false))
+            throw new R2psException(ErrorCode.AccessDenied, "The request nonce was already used.");
+
+        // 9: type.
+        if (!ServiceTypes.IsKnown(request.Type))
+            throw new R2psException(ErrorCode.UnsupportedRequestType, "The request type is not supported.");
+
+        using var call = new ServiceCall(request, device, serverKey, now, unverified.Mode);
+
+        // 10: session lookup and binding (user mode).
+        if (call.Mode == EncryptionMode.User)
+        {
+            await BindSessionAsync(call, cancellationToken).ConfigureAwait(false);
+            trace.SessionRef = request.PakeSessionId;
+        }
+
+        // 11: decrypt data.
+        var plaintext = call.Mode == EncryptionMode.Device
+            ? ServerEnvelope.DecryptDeviceData(request, serverKey)
+            : ServerEnvelope.DecryptUserData(request, call.SessionKey);
+
+        // 12: handler.
+        byte[] response;
+        try
+        {
+            response = await DispatchAsync(call, plaintext, trace, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+
+        try
+        {
+            var body = call.Mode == EncryptionMode.Device
+                ? ServerEnvelope.SealDeviceResponse(request, response, device.DeviceKey, serverKey, _time.GetUtcNow())
+                : ServerEnvelope.SealUserResponse(request, response, call.SessionKey, serverKey, _time.GetUtcNow());
+            return new ServiceReply(200, body);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(response);
+        }
+    }
+
+    private async Task BindSessionAsync(ServiceCall call, CancellationToken cancellationToken)
+    {
+        var request = call.Request;
+        var pakeSessionId = request.PakeSessionId
+            ?? throw new R2psException(ErrorCode.IllegalRequestData, $"A {request.Type} request needs pake_session_id.");
+        var session = await _ports.Sessions.FindAsync(pakeSessionId, cancellationToken).ConfigureAwait(false);
+        // Unknown, ended, pending, expired and foreign sessions are refused alike.
+        if (session is null
+            || !session.IsBoundTo(call.ClientId, call.Kid, call.Context)
+            || session.Phase != SignSessionPhase.Active
+            || session.ExpiresAt is not { } expiresAt
+            || expiresAt <= call.Now)
+            throw new R2psException(ErrorCode.AccessDenied, "The session is unknown, ended or expired.");
+        var sealedKey = session.SealedSessionKey
+            ?? throw new InvalidOperationException("An active session has no sealed session key.");
+        var key = _ports.Sealer.Open(sealedKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context));
+        if (key.Length != OpaqueSizes.Hash)
+        {
+            CryptographicOperations.ZeroMemory(key);
+            throw new CryptographicException("A sealed session key has the wrong length.");
+        }
+        call.Bind(session, key);
+    }
+
+    private Task<byte[]> DispatchAsync(ServiceCall call, byte[] plaintext, AuditTrace trace, CancellationToken cancellationToken) => call.Request.Type switch
+    {
+        ServiceTypes.PinRegistration => PinRegistrationAsync(call, plaintext, cancellationToken),
+        ServiceTypes.Authenticate => AuthenticateAsync(call, plaintext, trace, cancellationToken),
+        ServiceTypes.PinChange => PinChangeAsync(call, plaintext, cancellationToken),
+        ServiceTypes.HsmEcKeygen => KeygenAsync(call, plaintext, cancellationToken),
+        ServiceTypes.HsmListKeys => ListKeysAsync(call, plaintext, cancellationToken),
+        ServiceTypes.HsmEcdsa => EcdsaAsync(call, plaintext, cancellationToken),
+        ServiceTypes.HsmEcdh => EcdhAsync(call, plaintext, cancellationToken),
+        ServiceTypes.HsmEcDeleteKey => DeleteKeyAsync(call, plaintext, cancellationToken),
+        ServiceTypes.SessionEnd => SessionEndAsync(call, plaintext, trace, cancellationToken),
+        ServiceTypes.SessionContextEnd => SessionContextEndAsync(call, cancellationToken),
+        _ => throw new R2psException(ErrorCode.UnsupportedRequestType, "The request type is not supported."),
+    };
+
+    private static ServiceReply Error(ErrorCode code, string message) => new(code.HttpStatus(), ServerEnvelope.ErrorBody(code, message));
+
+    private async Task AuditAsync(AuditTrace trace, ServiceReply reply)
+    {
+        var outcome = reply.Status == 200 ? ProtocolConstants.Ok : ReadErrorCode(reply.Body);
+        var record = new AuditRecord(_time.GetUtcNow(), _workerId, trace.ClientId, trace.Kid, trace.Context, trace.Type,
+            trace.SessionRef is { Length: >= 16 } s ? s[..16] : null, trace.Authenticated, reply.Status, outcome);
+        try
+        {
+            // Not the request's token: a cancelled request is still audited.
+            await _ports.Audit.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // An audit failure must not change the answer of a request that already ran; it is logged loudly.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogAuditFailure(ex);
+        }
+    }
+
+    private static string ReadErrorCode(string body)
+    {
+        try
+        {
+            return R2psJson.Deserialize<ErrorBody>(body, "error body").ErrorCode;
+        }
+        catch (R2psException)
+        {
+            return "?";
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "R2PS request refused: {Code} (type {Type})")]
+    private partial void LogRefusal(ErrorCode code, string? type);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "R2PS request failed unexpectedly (type {Type})")]
+    private partial void LogFault(Exception exception, string type);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Appending to the audit log failed")]
+    private partial void LogAuditFailure(Exception exception);
+
+    /// <summary>What the audit record says about a request, filled in as the pipeline learns it.</summary>
+    private sealed class AuditTrace
+    {
+        public string? ClientId { get; private set; }
+
+        public string? Kid { get; private set; }
+
+        public string? Context { get; private set; }
+
+        public string? Type { get; private set; }
+
+        public string? SessionRef { get; set; }
+
+        public bool Authenticated { get; set; }
+
+        public void Read(ServiceRequestPayload request)
+        {
+            ClientId = request.ClientId;
+            Kid = request.Kid;
+            Context = request.Context;
+            Type = request.Type;
+            SessionRef = request.PakeSessionId;
+        }
+    }
+}

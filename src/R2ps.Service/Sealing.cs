@@ -1,0 +1,24 @@
+using System.Text;
+
+namespace R2ps.Service;
+
+/// <summary>
+/// Associated data for sealed session secrets: purpose, session id and binding. A sealed value copied to another
+/// session, client or purpose does not open.
+/// </summary>
+internal static class Sealing
+{
+    public static byte[] LoginStateAad(string pakeSessionId, string clientId, string kid, string context) =>
+        Aad("r2ps/login-state/v1", pakeSessionId, clientId, kid, context);
+
+    public static byte[] SessionKeyAad(string pakeSessionId, string clientId, string kid, string context) =>
+        Aad("r2ps/session-key/v1", pakeSessionId, clientId, kid, context);
+
+    // Each part is length-prefixed, so no two different tuples give the same bytes.
+    private static byte[] Aad(params ReadOnlySpan<string> parts)
+    {
+        var builder = new StringBuilder();
+        foreach (var part in parts) builder.Append(part.Length).Append(':').Append(part).Append(';');
+        return Encoding.UTF8.GetBytes(builder.ToString());
+    }
+}
