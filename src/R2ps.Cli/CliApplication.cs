@@ -9,5 +9,6 @@ public static class CliApplication
     public static RootCommand Create() => new("r2ps — the R2PS remote-HSM backend: self-test, benchmarks, and (later) serve, demo, admin and wallet.")
     {
         SelfTestCommand.Create(),
+        BenchCommand.Create(),
     };
 }

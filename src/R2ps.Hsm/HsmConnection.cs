@@ -146,7 +146,7 @@ public sealed class HsmConnection : IDisposable
             session = null;
             return result;
         }
-        catch (Exception e) when (e is Pkcs11Exception)
+        catch (Pkcs11Exception)
         {
             session?.Dispose();
             session = null;

@@ -78,6 +78,10 @@ public sealed partial class R2psRequestProcessor
         if (ke1.Length != OpaqueSizes.Ke1)
             throw new R2psException(ErrorCode.IllegalRequestData, $"KE1 is {OpaqueSizes.Ke1} bytes.");
 
+        // The attempt is charged now, not at finalize: KE2 already tells the client whether its PIN was right, so a
+        // client that never sends a wrong finalize would otherwise guess for free. A successful finalize resets it.
+        await _ports.Lockout.RecordFailureAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
+
         // No record: RFC 9807 §10.9 fake record inside GenerateKE2, so the reply does not reveal whether a PIN is set.
         var stored = await _ports.OpaqueRecords.GetAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
         using var record = stored is null ? null : RegistrationRecord.Parse(stored);
@@ -124,7 +128,8 @@ public sealed partial class R2psRequestProcessor
             await _ports.Sessions.CloseAsync(pakeSessionId, SessionEndReasons.Closed, cancellationToken).ConfigureAwait(false);
             throw new R2psException(ErrorCode.AccessDenied, "The login window has passed; run evaluate again.");
         }
-        await RefuseIfLockedAsync(call, cancellationToken).ConfigureAwait(false);
+        // No lock check here: this attempt was charged (and checked) at its evaluate, so the attempt that reached the
+        // limit may still succeed.
 
         var state = _ports.Sealer.Open(session.SealedLoginState, Sealing.LoginStateAad(pakeSessionId, call.ClientId, call.Kid, call.Context));
         byte[] sessionKey;
@@ -134,10 +139,10 @@ public sealed partial class R2psRequestProcessor
         }
         catch (OpaqueException ex) when (ex.Reason == OpaqueError.ClientAuthenticationFailed)
         {
-            // A KE3 is checked once: the pending login ends, the failure is counted durably.
+            // A KE3 is checked once: the pending login ends (its failure was counted at evaluate). If that count
+            // locked the key, its other sessions end too.
             await _ports.Sessions.CloseAsync(pakeSessionId, SessionEndReasons.Closed, cancellationToken).ConfigureAwait(false);
-            var lockedUntil = await _ports.Lockout.RecordFailureAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
-            if (lockedUntil is not null)
+            if (await _ports.Lockout.GetLockedUntilAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false) is not null)
                 await _ports.Sessions.EndClientSessionsAsync(call.ClientId, call.Kid, SessionEndReasons.LockedOut, cancellationToken).ConfigureAwait(false);
             throw new R2psException(ErrorCode.Unauthorized, "Login failed.");
         }

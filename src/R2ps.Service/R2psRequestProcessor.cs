@@ -81,6 +81,8 @@ public sealed partial class R2psRequestProcessor
 
     private async Task<ServiceReply> HandleAsync(string envelope, AuditTrace trace, CancellationToken cancellationToken)
     {
+        // A caller that already gave up (the broker's request timed out) gets no state changes on its behalf.
+        cancellationToken.ThrowIfCancellationRequested();
         var now = _time.GetUtcNow();
 
         // 1–2: size, then JWS structure, exact header and payload shape.

@@ -44,7 +44,7 @@ public sealed class SoftHsmFixture : IDisposable
     /// </summary>
     public void Restart(Action<HsmOptions>? change = null)
     {
-        Connection.Dispose();
+        Connection.Dispose(); // idempotent
         var options = Options();
         change?.Invoke(options);
         Connection = HsmConnection.Open(options);

@@ -4,7 +4,7 @@ namespace R2ps.Crypto.Opaque;
 public sealed class OpaqueOptions
 {
     /// <summary>The context R2PS puts into the 3DH preamble (PROTOCOL.md §1.5).</summary>
-    public static IReadOnlyList<byte> R2psContext { get; } = System.Text.Encoding.ASCII.GetBytes("RPS-Ops");
+    public static IReadOnlyList<byte> R2psContext { get; } = Array.AsReadOnly(System.Text.Encoding.ASCII.GetBytes("RPS-Ops"));
 
     /// <summary>The RFC 9807 §6.1 context bound into the preamble; both sides must agree. Defaults to "RPS-Ops".</summary>
     public IReadOnlyList<byte> Context { get; init; } = R2psContext;

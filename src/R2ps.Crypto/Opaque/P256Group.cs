@@ -1,3 +1,4 @@
+using Org.BouncyCastle.Math.EC.Multiplier;
 using R2ps.Crypto.Ec;
 using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
 using BcPoint = Org.BouncyCastle.Math.EC.ECPoint;
@@ -10,6 +11,8 @@ namespace R2ps.Crypto.Opaque;
 /// </summary>
 internal static class P256Group
 {
+    private static readonly FixedPointCombMultiplier GeneratorMultiplier = new();
+
     public const int ElementSize = 33;
     public const int ScalarSize = 32;
 
@@ -48,5 +51,6 @@ internal static class P256Group
 
     public static BcPoint Multiply(BcPoint point, BcBigInteger scalar) => point.Multiply(scalar).Normalize();
 
-    public static BcPoint MultiplyGenerator(BcBigInteger scalar) => EcCurve.P256.MultiplyGenerator(scalar);
+    /// <summary>k·G with a fixed-point comb (its table is cached on G): about twice as fast as the generic wNAF.</summary>
+    public static BcPoint MultiplyGenerator(BcBigInteger scalar) => GeneratorMultiplier.Multiply(EcCurve.P256.Parameters.G, scalar).Normalize();
 }

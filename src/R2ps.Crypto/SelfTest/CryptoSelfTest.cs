@@ -24,6 +24,7 @@ public static class CryptoSelfTest
         .. EcKnownAnswers.Checks(),
         .. JoseKnownAnswers.Checks(),
         .. HpkeKnownAnswers.Checks(),
+        .. OpaqueKnownAnswers.Checks(),
     ];
 
     public static IReadOnlyList<SelfTestResult> Run(IEnumerable<(string Name, Action Check)>? checks = null)

@@ -330,9 +330,10 @@ internal sealed unsafe class Pkcs11Module
     {
         Check(((delegate* unmanaged<nuint, CkMechanism*, nuint, nuint>)_functions->C_EncryptInit)(session, mechanism, key), "C_EncryptInit");
         var length = (nuint)output.Length;
+        byte empty = 0; // some modules reject a null pointer even with length 0 (SoftHSM2: CKR_ARGUMENTS_BAD)
         fixed (byte* d = data)
         fixed (byte* o = output)
-            Check(((delegate* unmanaged<nuint, byte*, nuint, byte*, nuint*, nuint>)_functions->C_Encrypt)(session, d, (nuint)data.Length, o, &length), "C_Encrypt");
+            Check(((delegate* unmanaged<nuint, byte*, nuint, byte*, nuint*, nuint>)_functions->C_Encrypt)(session, d == null ? &empty : d, (nuint)data.Length, o, &length), "C_Encrypt");
         return (int)length;
     }
 
@@ -340,9 +341,10 @@ internal sealed unsafe class Pkcs11Module
     {
         Check(((delegate* unmanaged<nuint, CkMechanism*, nuint, nuint>)_functions->C_DecryptInit)(session, mechanism, key), "C_DecryptInit");
         var length = (nuint)output.Length;
+        byte empty = 0; // some modules reject a null pointer even with length 0 (SoftHSM2: CKR_ARGUMENTS_BAD)
         fixed (byte* d = data)
         fixed (byte* o = output)
-            Check(((delegate* unmanaged<nuint, byte*, nuint, byte*, nuint*, nuint>)_functions->C_Decrypt)(session, d, (nuint)data.Length, o, &length), "C_Decrypt");
+            Check(((delegate* unmanaged<nuint, byte*, nuint, byte*, nuint*, nuint>)_functions->C_Decrypt)(session, d == null ? &empty : d, (nuint)data.Length, o, &length), "C_Decrypt");
         return (int)length;
     }
 

@@ -107,6 +107,16 @@ public static class ClientEnvelope
         return new SealedClientRequest(jws, nonce, enc, mode);
     }
 
+    /// <summary>
+    /// Every check of a response short of decrypting it (server signature, ver, nonce and enc echo, iat window): the
+    /// response's JWE, for callers that hold the key elsewhere.
+    /// </summary>
+    public static JweCompact ReadResponse(string responseJws, SealedClientRequest sent, EcPublicKey serverKey, DateTimeOffset now, ClientEnvelopeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(sent);
+        return OpenCommon(responseJws, sent, sent.Mode, serverKey, now, options ?? ClientEnvelopeOptions.Default);
+    }
+
     private static JweCompact OpenCommon(string responseJws, SealedClientRequest sent, EncryptionMode expectedMode, EcPublicKey serverKey, DateTimeOffset now, ClientEnvelopeOptions options)
     {
         ArgumentNullException.ThrowIfNull(sent);

@@ -4,7 +4,7 @@ namespace R2ps.Service.Ports;
 public interface ILoginLockout
 {
     /// <summary>
-    /// Counts one failed finalize atomically and returns the end of the lockout it caused or that is in force, or null.
+    /// Counts one login attempt as failed atomically (the core charges it at evaluate and resets on success) and returns the end of the lockout it caused or that is in force, or null.
     /// The store applies its configured threshold and duration (<see cref="R2psServiceOptions.MaxLoginFailures"/> and
     /// <see cref="R2psServiceOptions.LockoutDuration"/> must agree with it).
     /// </summary>

@@ -51,6 +51,37 @@ public sealed class OpaqueProtocolTests : IDisposable
     }
 
     [Fact]
+    public void The_default_context_is_the_r2ps_one() =>
+        Assert.Equal("RPS-Ops"u8.ToArray(), new OpaqueOptions().Context);
+
+    [Fact]
+    public void A_client_with_another_context_rejects_the_server_mac()
+    {
+        var record = Register(Password, out _);
+        var otherClient = new OpaqueClient(new OpaqueOptions { Context = "OPAQUE-POC"u8.ToArray() });
+        using var login = otherClient.GenerateKE1(Password);
+        using var parsed = RegistrationRecord.Parse(record);
+        using var ke2 = _server.GenerateKE2(login.Ke1, CredentialId, parsed, ClientIdentity);
+
+        var ex = Assert.Throws<OpaqueException>(() => otherClient.GenerateKE3(login, ke2.Ke2, ServerIdentity, ClientIdentity));
+        Assert.Equal(OpaqueError.ServerAuthenticationFailed, ex.Reason);
+    }
+
+    [Fact]
+    public void Ke2_with_a_tampered_server_mac_is_rejected_by_the_client()
+    {
+        var record = Register(Password, out _);
+        using var login = _client.GenerateKE1(Password);
+        using var parsed = RegistrationRecord.Parse(record);
+        using var ke2 = _server.GenerateKE2(login.Ke1, CredentialId, parsed, ClientIdentity);
+        var tampered = (byte[])ke2.Ke2.Clone();
+        tampered[^1] ^= 1;
+
+        var ex = Assert.Throws<OpaqueException>(() => _client.GenerateKE3(login, tampered, ServerIdentity, ClientIdentity));
+        Assert.Equal(OpaqueError.ServerAuthenticationFailed, ex.Reason);
+    }
+
+    [Fact]
     public void Server_uses_its_long_term_key_only_through_DeriveSharedPoint()
     {
         using var hsmLike = new CountingKey(_serverKey);

@@ -20,6 +20,10 @@ public class CryptoSelfTestTests
         Assert.Contains(names, n => n.Contains("P-256", StringComparison.Ordinal));
         Assert.Contains(names, n => n.Contains("JWS", StringComparison.Ordinal));
         Assert.Contains(names, n => n.Contains("HPKE", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.Contains("OPAQUE", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.Contains("OPRF", StringComparison.Ordinal));
+        Assert.Contains(names, n => n.Contains("hash_to_curve", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(names, n => n.Contains("PIN", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using R2ps.Crypto.Benchmarks;
+using Spectre.Console;
+
+namespace R2ps.Cli.Commands;
+
+/// <summary><c>r2ps bench …</c>: measured figures, ratios taken within one run (these machines are noisy).</summary>
+internal static class BenchCommand
+{
+    public static Command Create() => new("bench", "Measure the cost of the protocol's hot paths.")
+    {
+        Opaque(),
+    };
+
+    private static Command Opaque()
+    {
+        var iterations = new Option<int>("--iterations") { Description = "Logins (and scalar multiplications) to time.", DefaultValueFactory = _ => 300 };
+        iterations.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 1_000_000) r.AddError("--iterations must be between 1 and 1000000.");
+        });
+        var json = CommonOptions.Json();
+        var command = new Command("opaque", "Server-side OPAQUE login cost (GenerateKE2 + ServerFinish) vs one P-256 scalar multiplication. Goal: ≤ 1.5 ms per login.")
+        {
+            iterations, json,
+        };
+        command.SetAction(parse =>
+        {
+            var asJson = parse.GetValue(json);
+            var progress = new Progress<string>(line => { if (!asJson) Console.Error.WriteLine("… " + line); });
+            var r = OpaqueBenchmark.Run(parse.GetValue(iterations), progress);
+            const double GoalMs = 1.5;
+            var met = r.ServerLogin.TotalMilliseconds <= GoalMs;
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    iterations = r.Iterations,
+                    scalar_multiplication_ms = r.ScalarMultiplication.TotalMilliseconds,
+                    generate_ke2_ms = r.GenerateKe2.TotalMilliseconds,
+                    server_finish_ms = r.ServerFinish.TotalMilliseconds,
+                    server_login_ms = r.ServerLogin.TotalMilliseconds,
+                    fake_record_ke2_ms = r.FakeRecordKe2.TotalMilliseconds,
+                    login_to_scalar_multiplication_ratio = r.LoginToScalarMultiplicationRatio,
+                    goal_ms = GoalMs,
+                    goal_met = met,
+                }));
+                return 0;
+            }
+            var table = new Table().AddColumns("Operation (server side)", "ms / op", "× scalar mult");
+            Row(table, "P-256 scalar multiplication", r.ScalarMultiplication, r.ScalarMultiplication);
+            Row(table, "GenerateKE2 (registered client)", r.GenerateKe2, r.ScalarMultiplication);
+            Row(table, "ServerFinish (KE3 check)", r.ServerFinish, r.ScalarMultiplication);
+            Row(table, "[bold]Server login (KE2 + finish)[/]", r.ServerLogin, r.ScalarMultiplication);
+            Row(table, "GenerateKE2 (unknown client, fake record)", r.FakeRecordKe2, r.ScalarMultiplication);
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
+                "{0} iterations. Server login {1:0.000} ms = {2:0.0}× one scalar multiplication; goal ≤ {3} ms: {4}.",
+                r.Iterations, r.ServerLogin.TotalMilliseconds, r.LoginToScalarMultiplicationRatio, GoalMs, met ? "[green]met[/]" : "[red]not met[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Row(Table table, string name, TimeSpan perOp, TimeSpan scalar) =>
+        table.AddRow(name,
+            perOp.TotalMilliseconds.ToString("0.0000", CultureInfo.InvariantCulture),
+            (perOp / scalar).ToString("0.0", CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,28 @@
+using System.Text.Json;
+
+namespace R2ps.Cli.Tests;
+
+[Collection(nameof(SharedConsole))]
+public class BenchCommandTests
+{
+    [Fact]
+    public async Task Bench_opaque_reports_the_login_to_scalar_multiplication_ratio()
+    {
+        var (exit, output, _) = await CliRunner.RunAsync("bench", "opaque", "--iterations", "3", "--json");
+
+        Assert.Equal(0, exit);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal(3, root.GetProperty("iterations").GetInt32());
+        Assert.True(root.GetProperty("server_login_ms").GetDouble() > 0);
+        Assert.True(root.GetProperty("login_to_scalar_multiplication_ratio").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Bench_opaque_refuses_a_zero_iteration_count()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync("bench", "opaque", "--iterations", "0");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--iterations", error, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using R2ps.Service.Ports;
+
+namespace R2ps.Service.Tests.Fakes;
+
+/// <summary>
+/// The sign-session saga's behaviour in memory: pending → active, activation once, login window, closes. The
+/// MassTransit saga replaces it once the sessions branch is merged.
+/// </summary>
+public sealed class InMemorySignSessions(TimeProvider time) : ISignSessionGateway
+{
+    private readonly ConcurrentDictionary<string, SignSessionView> _sessions = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+
+    public ConcurrentQueue<(string PakeSessionId, string Reason)> Ended { get; } = new();
+
+    public int Count => _sessions.Count;
+
+    public SignSessionView? Get(string pakeSessionId) => _sessions.GetValueOrDefault(pakeSessionId);
+
+    public Task BeginLoginAsync(PendingSignSession login, CancellationToken cancellationToken)
+    {
+        _sessions[login.PakeSessionId] = new SignSessionView(login.PakeSessionId, login.ClientId, login.Kid, login.Context,
+            SignSessionPhase.PendingLogin, login.SealedLoginState, null, null, login.StartedAt, login.LoginExpiresAt, null);
+        return Task.CompletedTask;
+    }
+
+    public Task<SignSessionView?> FindAsync(string pakeSessionId, CancellationToken cancellationToken) =>
+        Task.FromResult(_sessions.GetValueOrDefault(pakeSessionId));
+
+    public Task<ActivationOutcome> ActivateAsync(string pakeSessionId, byte[] sealedSessionKey, string? task, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_sessions.TryGetValue(pakeSessionId, out var session)) return Task.FromResult(ActivationOutcome.Unknown);
+            if (session.Phase != SignSessionPhase.PendingLogin) return Task.FromResult(ActivationOutcome.NotPending);
+            if (session.LoginExpiresAt <= time.GetUtcNow())
+            {
+                End(pakeSessionId, "login-expired");
+                return Task.FromResult(ActivationOutcome.LoginExpired);
+            }
+            _sessions[pakeSessionId] = session with { Phase = SignSessionPhase.Active, SealedLoginState = null, SealedSessionKey = sealedSessionKey, Task = task, ExpiresAt = expiresAt };
+            return Task.FromResult(ActivationOutcome.Activated);
+        }
+    }
+
+    public Task CloseAsync(string pakeSessionId, string reason, CancellationToken cancellationToken)
+    {
+        End(pakeSessionId, reason);
+        return Task.CompletedTask;
+    }
+
+    public Task<int> CloseContextAsync(string clientId, string kid, string context, CancellationToken cancellationToken) =>
+        Task.FromResult(EndWhere(s => s.IsBoundTo(clientId, kid, context), SessionEndReasons.ContextClosed));
+
+    public Task<int> EndClientSessionsAsync(string clientId, string kid, string reason, CancellationToken cancellationToken) =>
+        Task.FromResult(EndWhere(s => s.ClientId == clientId && s.Kid == kid, reason));
+
+    private int EndWhere(Func<SignSessionView, bool> predicate, string reason)
+    {
+        var ids = _sessions.Values.Where(predicate).Select(s => s.PakeSessionId).ToList();
+        foreach (var id in ids) End(id, reason);
+        return ids.Count;
+    }
+
+    private void End(string pakeSessionId, string reason)
+    {
+        if (_sessions.TryRemove(pakeSessionId, out _)) Ended.Enqueue((pakeSessionId, reason));
+    }
+}
