@@ -1,7 +1,7 @@
 # Sourced by the scripts in this folder: installs the Debian packages the tests and the demo need, only when missing.
 # Say what is happening; never install silently.
 
-R2PS_APT_PACKAGES=(softhsm2 opensc)
+R2PS_APT_PACKAGES=(softhsm2 opensc rabbitmq-server)
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -25,8 +25,16 @@ ensure_packages() {
   fi
   say "Installing ${missing[*]} (apt-get; once per machine)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  # RabbitMQ's package starts a system node on install; tests start private nodes, so keep the system one from starting.
-  as_root env DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # rabbitmq-server's package would start a system-wide node on install; tests and the demo start private nodes on free
+  # ports, so a policy-rc.d that denies service starts (Debian's standard switch) keeps the system node down.
+  local policy=/usr/sbin/policy-rc.d added_policy=0
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod +x $policy" && added_policy=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  local status=$?
+  [ "$added_policy" -eq 1 ] && as_root rm -f "$policy"
+  [ "$status" -eq 0 ] || { echo "error: apt-get install ${missing[*]} failed." >&2; return 1; }
   say "Installed ${missing[*]}"
 }
 

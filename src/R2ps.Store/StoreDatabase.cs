@@ -10,6 +10,9 @@ namespace R2ps.Store;
 /// Points a <see cref="DbContextOptionsBuilder"/> at the store's database as <see cref="StoreOptions"/> say. Other
 /// contexts that share the database (the sign-session saga's) use this too, so every process opens it the same way:
 /// for SQLite, WAL journal mode and a busy timeout, so several worker processes can share one file.
+/// PostgreSQL is a recognised provider name but refused (no EF Core 6 provider is served here). The store's
+/// hand-written upserts were checked on PostgreSQL 15 and <see cref="RelationalSchema"/> has a PostgreSQL path, so
+/// enabling it means adding <c>UseNpgsql</c> here and testing that path.
 /// </summary>
 public static class StoreDatabase
 {
@@ -26,8 +29,7 @@ public static class StoreDatabase
                 builder.AddInterceptors(new SqliteConnectionSetup(options.SqliteBusyTimeout));
                 break;
             case StoreProviders.Postgres:
-                builder.UseNpgsql(options.ConnectionString);
-                break;
+                throw new NotSupportedException(PostgresUnavailable);
             default:
                 throw new ArgumentException(
                     $"Store provider '{options.Provider}' is not supported; use '{StoreProviders.Sqlite}' or '{StoreProviders.Postgres}'.",
@@ -36,6 +38,11 @@ public static class StoreDatabase
 
         return builder;
     }
+
+    /// <summary>Why <see cref="StoreProviders.Postgres"/> is refused in this build.</summary>
+    internal const string PostgresUnavailable =
+        "Store:Provider 'postgres' is not available in this build: no PostgreSQL provider for EF Core 6 is served by the "
+        + "package registry (Npgsql.EntityFrameworkCore.PostgreSQL 6.x needs Npgsql 6.x). Use 'sqlite'.";
 
     internal static string? TryNormalizeProvider(string? provider) =>
         provider?.Trim().ToUpperInvariant() switch

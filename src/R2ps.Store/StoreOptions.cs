@@ -10,8 +10,7 @@ public sealed class StoreOptions
     public string Provider { get; set; } = StoreProviders.Sqlite;
 
     /// <summary>
-    /// The provider's connection string, e.g. <c>Data Source=/var/lib/r2ps/store.db</c> or
-    /// <c>Host=db;Database=r2ps;Username=r2ps;Password=…</c>. Required.
+    /// The provider's connection string, e.g. <c>Data Source=/var/lib/r2ps/store.db</c>. Required.
     /// </summary>
     public string ConnectionString { get; set; } = string.Empty;
 
@@ -58,6 +57,7 @@ public static class StoreProviders
     /// <summary>One SQLite file shared by every worker process on the host (WAL mode); the default.</summary>
     public const string Sqlite = "sqlite";
 
-    /// <summary>PostgreSQL, for workers on several hosts.</summary>
+    /// <summary>PostgreSQL, for workers on several hosts. Recognised, but refused at start in this build: the registry
+    /// serves no PostgreSQL provider for EF Core 6.</summary>
     public const string Postgres = "postgres";
 }

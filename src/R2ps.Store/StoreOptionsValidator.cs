@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace R2ps.Store;
 
@@ -17,16 +16,17 @@ public sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
         {
             failures.Add($"Store:Provider '{options.Provider}' is not supported; use '{StoreProviders.Sqlite}' or '{StoreProviders.Postgres}'.");
         }
+        else if (provider == StoreProviders.Postgres)
+        {
+            failures.Add(StoreDatabase.PostgresUnavailable);
+        }
         else if (string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             failures.Add("Store:ConnectionString is required.");
         }
         else
         {
-            var problem = provider == StoreProviders.Sqlite
-                ? CheckSqlite(options.ConnectionString)
-                : CheckPostgres(options.ConnectionString);
-            if (problem is not null)
+            if (CheckSqlite(options.ConnectionString) is { } problem)
             {
                 failures.Add(problem);
             }
@@ -80,23 +80,6 @@ public sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
 
         return builder.Mode == SqliteOpenMode.ReadOnly
             ? "Store:ConnectionString for SQLite must not be read-only: the store writes."
-            : null;
-    }
-
-    private static string? CheckPostgres(string connectionString)
-    {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(connectionString);
-        }
-        catch (ArgumentException)
-        {
-            return "Store:ConnectionString is not a valid PostgreSQL connection string (expected e.g. 'Host=db;Database=r2ps;Username=r2ps;Password=…').";
-        }
-
-        return string.IsNullOrWhiteSpace(builder.Host)
-            ? "Store:ConnectionString for PostgreSQL needs a 'Host'."
             : null;
     }
 

@@ -26,3 +26,20 @@ public class BenchCommandTests
         Assert.Contains("--iterations", error, StringComparison.Ordinal);
     }
 }
+
+[Collection(nameof(SharedConsole))]
+public class BenchHsmCommandTests
+{
+    [Fact]
+    public async Task Bench_hsm_measures_a_throw_away_softhsm_token_and_reports_the_ratio_to_dotnet()
+    {
+        var (exit, output, error) = await CliRunner.RunAsync("bench", "hsm", "--seconds", "0.2", "--json");
+
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.True(root.GetProperty("hsm_sign_per_s_1_thread").GetDouble() > 0);
+        Assert.True(root.GetProperty("hsm_keygen_per_s").GetDouble() > 0);
+        Assert.True(root.GetProperty("hsm_to_dotnet_sign_ratio").GetDouble() > 0);
+    }
+}

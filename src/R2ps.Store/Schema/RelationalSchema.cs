@@ -18,6 +18,8 @@ namespace R2ps.Store;
 /// </summary>
 public static class RelationalSchema
 {
+    private const string NpgsqlProviderName = "Npgsql.EntityFrameworkCore.PostgreSQL";
+
     // Any constant shared by every process; it only serialises schema creation.
     private const long PostgresAdvisoryLockKey = 0x5232_5053_5343_4845; // "R2PSSCHE"
 
@@ -29,7 +31,7 @@ public static class RelationalSchema
         ArgumentNullException.ThrowIfNull(context);
         var database = context.Database;
         var isSqlite = database.IsSqlite();
-        if (!isSqlite && !database.IsNpgsql())
+        if (!isSqlite && database.ProviderName != NpgsqlProviderName)
         {
             throw new NotSupportedException($"Schema creation supports SQLite and PostgreSQL, not '{database.ProviderName}'.");
         }
