@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace R2ps.Worker.Hosting;
@@ -5,12 +7,17 @@ namespace R2ps.Worker.Hosting;
 /// <summary>Builds and runs the host; turns a start-up failure into a clear message on standard error and exit code 1.</summary>
 public static class WorkerProgram
 {
-    /// <summary>Runs the host until it stops; 0 on a clean stop, 1 when it could not be built or started.</summary>
-    public static async Task<int> RunAsync(HostApplicationBuilder builder)
+    /// <summary>
+    /// Registers the services with <paramref name="register"/>, runs the host until it stops; 0 on a clean stop, 1 when
+    /// it could not be configured, built or started.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, Action<IServiceCollection, IConfiguration> register)
     {
-        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(register);
         try
         {
+            var builder = Host.CreateApplicationBuilder(args);
+            register(builder.Services, builder.Configuration);
             using var host = builder.Build();
             await host.RunAsync().ConfigureAwait(false);
             return 0;
