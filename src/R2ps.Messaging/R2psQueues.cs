@@ -23,6 +23,10 @@ public static class R2psQueues
             ? Prefix + context
             : throw new ArgumentException($"A context is 1–{MaxContextLength} characters of a–z, 0–9 and '-'.", nameof(context));
 
-    /// <summary>The address a request is sent to: <c>queue:r2ps-&lt;context&gt;</c> (valid on every transport).</summary>
-    public static Uri RequestAddress(string context) => new($"queue:{RequestQueue(context)}");
+    /// <summary>
+    /// The address a request is sent to: <c>exchange:r2ps-&lt;context&gt;</c>, the exchange the workers' endpoint binds
+    /// to its queue. Not <c>queue:</c>: a sender would then declare the queue itself, with its own idea of the queue's
+    /// arguments, and RabbitMQ refuses that declaration when the workers made it a quorum queue.
+    /// </summary>
+    public static Uri RequestAddress(string context) => new($"exchange:{RequestQueue(context)}");
 }
