@@ -46,6 +46,16 @@ public sealed partial class R2psServiceClient
     public async Task<R2psReply> SendAsync(string context, string envelope, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
+        return await SendMessageAsync(context, new HandleR2psRequest(envelope), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The exchange itself, for any request message: tests use it to send what a correct caller never would (a message
+    /// without an envelope, a body that does not deserialize) and see how the workers answer.
+    /// </summary>
+    internal async Task<R2psReply> SendMessageAsync<TRequest>(string context, TRequest message, CancellationToken cancellationToken)
+        where TRequest : class
+    {
         if (context is null || !_contexts.Contains(context))
             return Error(ErrorCode.AccessDenied, "The context is not served here.");
 
@@ -54,8 +64,8 @@ public sealed partial class R2psServiceClient
         bound.CancelAfter(timeout + HardBoundGrace);
         try
         {
-            var client = _bus.CreateRequestClient<HandleR2psRequest>(R2psQueues.RequestAddress(context), RequestTimeoutFor(timeout));
-            var response = await client.GetResponse<R2psReply>(new HandleR2psRequest(envelope), bound.Token)
+            var client = _bus.CreateRequestClient<TRequest>(R2psQueues.RequestAddress(context), RequestTimeoutFor(timeout));
+            var response = await client.GetResponse<R2psReply>(message, bound.Token)
                 .WaitAsync(bound.Token)
                 .ConfigureAwait(false);
             return IsWellFormed(response.Message) ? response.Message : Error(ErrorCode.ServerError, "The worker answered with a malformed reply.");

@@ -14,8 +14,9 @@ namespace R2ps.Worker.Consumers;
 /// <item>No message retry, on purpose: the envelope's nonce is consumed on first processing, so a retry would come back
 /// as a replay (ACCESS_DENIED) — or worse, repeat a state change. A failure is answered once.</item>
 /// <item>A poison message (the consumer throws, or the body does not deserialize) is moved to <c>r2ps-&lt;context&gt;_error</c>
-/// on its first delivery and MassTransit sends the fault to the requester's response address, so the caller gets
-/// SERVER_ERROR at once instead of waiting for its timeout.</item>
+/// on its first delivery, and the requester is answered at once instead of waiting for its timeout: MassTransit sends a
+/// consumer's fault to the response address, and <see cref="AnswerUnreadableRequestObserver"/> answers a body that
+/// does not deserialize (which never reaches the consumer); the client turns both into SERVER_ERROR.</item>
 /// <item>RabbitMQ: a durable <b>quorum</b> queue by default (<see cref="WorkerOptions.QueueType"/>): it is replicated when
 /// the broker is a cluster, and its delivery limit (<see cref="WorkerOptions.DeliveryLimit"/>) stops the one kind of
 /// poison MassTransit cannot move — a request that crashes the process (e.g. inside the PKCS#11 module) — from being

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using R2ps.Messaging;
 using R2ps.Service.Ports;
 using R2ps.Sessions;
+using R2ps.Store;
 using R2ps.Worker.Adapters;
 using R2ps.Worker.Consumers;
 
@@ -39,14 +40,32 @@ public static class WorkerExtensions
     public static IServiceCollection AddR2psWorkerBus(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
+        services.AddHostedService<DatabaseWarmUp>();
         services.AddR2psMessaging(configuration, bus =>
         {
             bus.AddConsumer<HandleR2psRequestConsumer, HandleR2psRequestConsumerDefinition>();
             bus.AddSignSessions();
         });
+        services.AddReceiveObserver(provider =>
+            new AnswerUnreadableRequestObserver(R2psQueues.RequestQueue(provider.GetRequiredService<IOptions<WorkerOptions>>().Value.Context)));
         services.TryAddSingleton<ISignSessionGateway, SignSessionGateway>();
         return services;
     }
+}
+
+/// <summary>
+/// Runs one read on the store and one on the saga table before the bus starts: an unreachable database fails the start,
+/// and the first request or expiry after a (re)start does not pay for building the EF Core models.
+/// </summary>
+internal sealed class DatabaseWarmUp(IClientRegistry clients, ISignSessionReader sessions) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await clients.FindAsync("warm-up", "warm-up", cancellationToken).ConfigureAwait(false);
+        await sessions.FindAsync(Guid.Empty, cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Logs <see cref="WorkerExtensions.StartedMessage"/> once every hosted service, the bus included, has started.</summary>
