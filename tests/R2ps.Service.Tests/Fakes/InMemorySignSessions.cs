@@ -18,6 +18,8 @@ public sealed class InMemorySignSessions(TimeProvider time) : ISignSessionGatewa
 
     public SignSessionView? Get(string pakeSessionId) => _sessions.GetValueOrDefault(pakeSessionId);
 
+    public string FindByPrefix(string prefix) => _sessions.Keys.Single(id => id.StartsWith(prefix, StringComparison.Ordinal));
+
     public Task BeginLoginAsync(PendingSignSession login, CancellationToken cancellationToken)
     {
         _sessions[login.PakeSessionId] = new SignSessionView(login.PakeSessionId, login.ClientId, login.Kid, login.Context,
