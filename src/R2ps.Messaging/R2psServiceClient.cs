@@ -40,7 +40,7 @@ public sealed partial class R2psServiceClient
 
     /// <summary>
     /// Sends <paramref name="envelope"/> to the workers of <paramref name="context"/> and returns their reply. A context
-    /// this client does not serve gets ACCESS_DENIED without touching the broker (no queue is created for it).
+    /// this client does not serve gets ACCESS_DENIED without touching the broker (nothing is declared for it).
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled by the caller.</exception>
     public async Task<R2psReply> SendAsync(string context, string envelope, CancellationToken cancellationToken)
