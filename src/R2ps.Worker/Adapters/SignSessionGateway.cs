@@ -1,0 +1,77 @@
+using MassTransit;
+using R2ps.Contracts;
+using R2ps.Protocol;
+using R2ps.Service.Ports;
+using R2ps.Sessions;
+using PortPhase = R2ps.Service.Ports.SignSessionPhase;
+using SagaPhase = R2ps.Sessions.SignSessionPhase;
+
+namespace R2ps.Worker.Adapters;
+
+/// <summary>
+/// <see cref="ISignSessionGateway"/> over the saga: commands as bounded MassTransit requests
+/// (<see cref="ISignSessionCommands"/>), reads from the saga's table (<see cref="ISignSessionReader"/>), so any worker
+/// serves any step. A saga that does not answer in time (or a broker that is down) → SERVICE_UNAVAILABLE.
+/// </summary>
+internal sealed class SignSessionGateway(ISignSessionCommands commands, ISignSessionReader reader) : ISignSessionGateway
+{
+    public Task BeginLoginAsync(PendingSignSession login, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        var command = new BeginSignSessionLogin(SignSessionIds.ToSessionId(login.PakeSessionId), login.PakeSessionId, login.ClientId,
+            login.Kid, login.Context, login.SealedLoginState, login.StartedAt, login.LoginExpiresAt);
+        return Bounded(() => commands.BeginLoginAsync(command, cancellationToken));
+    }
+
+    public async Task<SignSessionView?> FindAsync(string pakeSessionId, CancellationToken cancellationToken)
+    {
+        if (!SignSessionIds.IsValidPakeSessionId(pakeSessionId))
+            return null;
+        var snapshot = await reader.FindAsync(pakeSessionId, cancellationToken).ConfigureAwait(false);
+        return snapshot is null ? null : new SignSessionView(snapshot.PakeSessionId, snapshot.ClientId, snapshot.Kid, snapshot.Context,
+            snapshot.Phase == SagaPhase.Active ? PortPhase.Active : PortPhase.PendingLogin,
+            snapshot.SealedLoginState, snapshot.SealedSessionKey, snapshot.Task, snapshot.StartedAt, snapshot.LoginExpiresAt,
+            snapshot.ExpiresAt);
+    }
+
+    public async Task<ActivationOutcome> ActivateAsync(string pakeSessionId, byte[] sealedSessionKey, string? task, DateTimeOffset expiresAt,
+        CancellationToken cancellationToken)
+    {
+        var command = new ActivateSignSession(SignSessionIds.ToSessionId(pakeSessionId), sealedSessionKey, task, expiresAt);
+        var activation = await Bounded(() => commands.ActivateAsync(command, cancellationToken)).ConfigureAwait(false);
+        return activation switch
+        {
+            { Activated: true } => ActivationOutcome.Activated,
+            { Reason: SignSessionNotActivatedReasons.NotPending } => ActivationOutcome.NotPending,
+            { Reason: SignSessionNotActivatedReasons.LoginExpired } => ActivationOutcome.LoginExpired,
+            _ => ActivationOutcome.Unknown,
+        };
+    }
+
+    public Task CloseAsync(string pakeSessionId, string reason, CancellationToken cancellationToken) =>
+        Bounded(() => commands.CloseAsync(SignSessionIds.ToSessionId(pakeSessionId), reason, cancellationToken));
+
+    public Task<int> CloseContextAsync(string clientId, string kid, string context, CancellationToken cancellationToken) =>
+        Bounded(() => commands.CloseContextAsync(clientId, kid, context, cancellationToken));
+
+    public Task<int> EndClientSessionsAsync(string clientId, string kid, string reason, CancellationToken cancellationToken) =>
+        Bounded(() => commands.EndClientSessionsAsync(clientId, kid, reason, cancellationToken));
+
+    static async Task Bounded(Func<Task> call) => await Bounded(async () =>
+    {
+        await call().ConfigureAwait(false);
+        return true;
+    }).ConfigureAwait(false);
+
+    static async Task<T> Bounded<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RequestTimeoutException e)
+        {
+            throw new R2psException(ErrorCode.ServiceUnavailable, "The session service did not answer in time.", e);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using R2ps.Crypto.Keys;
+using R2ps.Service.Ports;
+using R2ps.Store;
+using ServiceAuditLog = R2ps.Service.Ports.IAuditLog;
+using ServiceNonceCache = R2ps.Service.Ports.INonceCache;
+using StoreAuditLog = R2ps.Store.IAuditLog;
+using StoreNonceCache = R2ps.Store.INonceCache;
+
+namespace R2ps.Worker.Adapters;
+
+// The service core's ports over the durable store. Each adapter only translates types; the store does the work.
+
+/// <summary><see cref="IClientDirectory"/> over <see cref="IClientRegistry"/>.</summary>
+internal sealed class StoreClientDirectory(IClientRegistry registry) : IClientDirectory
+{
+    public async Task<RegisteredDevice?> FindAsync(string clientId, string kid, CancellationToken cancellationToken)
+    {
+        var client = await registry.FindAsync(clientId, kid, cancellationToken).ConfigureAwait(false);
+        if (client is null)
+            return null;
+
+        // The store holds what the admin path validated; a key that no longer decodes is a store fault, not a client's.
+        var key = EcPublicKey.FromSpki(client.PublicKeySpki.Span);
+        return new RegisteredDevice(client.ClientId, client.Kid, key, client.Contexts);
+    }
+}
+
+/// <summary><see cref="IRegistrationCodes"/> over <see cref="IRegistrationCodeStore"/>.</summary>
+internal sealed class StoreRegistrationCodes(IRegistrationCodeStore codes) : IRegistrationCodes
+{
+    public Task<bool> ConsumeAsync(string clientId, string kid, string presentedCodeBase64, CancellationToken cancellationToken) =>
+        codes.ConsumeAsync(clientId, kid, presentedCodeBase64, cancellationToken);
+}
+
+/// <summary><see cref="IOpaqueRecords"/> over <see cref="IOpaqueRecordStore"/>.</summary>
+internal sealed class StoreOpaqueRecords(IOpaqueRecordStore records) : IOpaqueRecords
+{
+    public Task<byte[]?> GetAsync(string clientId, string kid, CancellationToken cancellationToken) =>
+        records.GetAsync(clientId, kid, cancellationToken);
+
+    public Task PutAsync(string clientId, string kid, ReadOnlyMemory<byte> record, CancellationToken cancellationToken) =>
+        records.PutAsync(clientId, kid, record, cancellationToken);
+}
+
+/// <summary><see cref="ILoginLockout"/> over <see cref="ILoginAttemptStore"/> (the store applies threshold and duration).</summary>
+internal sealed class StoreLoginLockout(ILoginAttemptStore attempts) : ILoginLockout
+{
+    public async Task<DateTimeOffset?> RecordFailureAsync(string clientId, string kid, CancellationToken cancellationToken) =>
+        (await attempts.RecordFailureAsync(clientId, kid, cancellationToken).ConfigureAwait(false)).LockedUntil;
+
+    public Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken) =>
+        attempts.ResetAsync(clientId, kid, cancellationToken);
+
+    public Task<DateTimeOffset?> GetLockedUntilAsync(string clientId, string kid, CancellationToken cancellationToken) =>
+        attempts.GetLockedUntilAsync(clientId, kid, cancellationToken);
+}
+
+/// <summary>The service's nonce cache over the store's (atomic insert-if-absent shared by every worker).</summary>
+internal sealed class StoreNonces(StoreNonceCache nonces) : ServiceNonceCache
+{
+    public Task<bool> TryAddAsync(string clientId, string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken) =>
+        nonces.TryRecordAsync(clientId, nonce, keepUntil, cancellationToken);
+}
+
+/// <summary>The service's audit port over the store's append-only log.</summary>
+internal sealed class StoreAudit(StoreAuditLog log) : ServiceAuditLog
+{
+    public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var success = record.Status == 200;
+        var detail = record.Authenticated ? $"status {record.Status}" : $"status {record.Status}, unauthenticated";
+        var entry = new AuditEntry(
+            record.At,
+            record.WorkerId,
+            record.Type ?? "unknown",
+            record.ClientId,
+            record.Kid,
+            record.Context,
+            success ? AuditOutcome.Success : AuditOutcome.Failure,
+            ErrorCode: success ? null : record.Outcome,
+            SessionRef: record.SessionRef,
+            Detail: detail);
+        return log.AppendAsync(entry, cancellationToken);
+    }
+}
+
+/// <summary><see cref="IHsmKeyMetadata"/> over <see cref="IHsmKeyStore"/>.</summary>
+internal sealed class StoreKeyMetadata(IHsmKeyStore keys) : IHsmKeyMetadata
+{
+    public Task AddAsync(ClientKeyMetadata key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return keys.AddAsync(new Store.HsmKeyInfo(key.Kid, key.OwnerClientId, key.CurveName, key.CreatedAt), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ClientKeyMetadata>> ListAsync(string ownerClientId, IReadOnlyCollection<string>? curveNames,
+        CancellationToken cancellationToken) =>
+        [.. (await keys.ListAsync(ownerClientId, curveNames, cancellationToken).ConfigureAwait(false)).Select(ToPort)];
+
+    public async Task<ClientKeyMetadata?> FindAsync(string ownerClientId, string kid, CancellationToken cancellationToken) =>
+        await keys.FindAsync(ownerClientId, kid, cancellationToken).ConfigureAwait(false) is { } key ? ToPort(key) : null;
+
+    public Task<bool> DeleteAsync(string ownerClientId, string kid, CancellationToken cancellationToken) =>
+        keys.DeleteAsync(ownerClientId, kid, cancellationToken);
+
+    public Task<int> CountAsync(string ownerClientId, string curveName, CancellationToken cancellationToken) =>
+        keys.CountAsync(ownerClientId, curveName, cancellationToken);
+
+    static ClientKeyMetadata ToPort(Store.HsmKeyInfo key) => new(key.Kid, key.OwnerClientId, key.CurveName, key.CreatedAt);
+}

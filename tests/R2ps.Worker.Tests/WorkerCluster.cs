@@ -1,0 +1,215 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using R2ps.Crypto.Ec;
+using R2ps.Crypto.Encoding;
+using R2ps.Crypto.Keys;
+using R2ps.Hsm;
+using R2ps.Messaging;
+using R2ps.Sessions;
+using R2ps.Store;
+using R2ps.Testing.RabbitMq;
+using R2ps.Wallet;
+
+namespace R2ps.Worker.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class WorkerClusterDefinition : ICollectionFixture<WorkerCluster>
+{
+    public const string Name = "Two worker processes on a private RabbitMQ node";
+}
+
+/// <summary>
+/// The distributed set-up, once per test collection: a private RabbitMQ node, a SoftHSM2 token in a temporary folder
+/// (server and sealing keys provisioned before any worker starts, so no two workers race to create them), one SQLite file
+/// for the store and the saga, and TWO worker processes (<c>worker-a</c>, <c>worker-b</c>) on it. The test process holds
+/// the client side: a bus with <see cref="R2psServiceClient"/>, the store (to register clients and read the audit log)
+/// and the saga's read model.
+/// </summary>
+/// <remarks>
+/// Both workers take at most one request at a time (<c>Worker:ConcurrencyLimit</c> and <c>Worker:PrefetchCount</c> = 1):
+/// RabbitMQ hands a queue's messages to its consumers in turn, skipping a consumer with no credit, so consecutive
+/// requests of one sequential caller alternate between the two workers. Tests rely on that to put steps of one session
+/// on different workers, and prove it from the audit log's worker ids.
+/// </remarks>
+public sealed class WorkerCluster : IAsyncLifetime
+{
+    public const string Context = "hsm";
+    public const string WorkerA = "worker-a";
+    public const string WorkerB = "worker-b";
+    public static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
+    static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    const string TokenLabel = "r2ps-test";
+    const string UserPin = "worker-test-pin";
+
+    readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("r2ps-worker-tests-");
+    readonly Dictionary<string, string> _workerEnvironment = new(StringComparer.Ordinal);
+    readonly List<WorkerProcess> _workers = [];
+    IHost? _client;
+
+    public RabbitMqNode Node { get; private set; } = null!;
+
+    public EcPublicKey ServerKey { get; private set; } = null!;
+
+    public IServiceProvider Services => _client?.Services ?? throw new InvalidOperationException("The cluster is not started.");
+
+    public R2psServiceClient Client => Services.GetRequiredService<R2psServiceClient>();
+
+    internal IReadOnlyList<WorkerProcess> Workers => _workers;
+
+    public string DatabasePath => Path.Combine(_directory.FullName, "r2ps.db");
+
+    public async ValueTask InitializeAsync()
+    {
+        Node = await RabbitMqNode.StartAsync(new RabbitMqNodeOptions { RequirePrivateNode = true });
+        var token = SoftHsmToken.Ensure(Path.Combine(_directory.FullName, "softhsm"), TokenLabel, "worker-test-so-pin", UserPin);
+        ServerKey = ProvisionServiceKeys(token);
+
+        var connectionString = $"Data Source={DatabasePath}";
+        _workerEnvironment["DOTNET_ENVIRONMENT"] = "Production";
+        _workerEnvironment["SOFTHSM2_CONF"] = token.ConfigurationPath;
+        _workerEnvironment["R2PS_HSM_PIN"] = UserPin;
+        _workerEnvironment["Hsm__ModulePath"] = token.ModulePath;
+        _workerEnvironment["Hsm__TokenLabel"] = TokenLabel;
+        _workerEnvironment["Hsm__SessionPoolSize"] = "2";
+        _workerEnvironment["Messaging__Transport"] = "rabbitmq";
+        _workerEnvironment["RabbitMq__Uri"] = Node.AmqpUri.ToString();
+        _workerEnvironment["RabbitMq__Heartbeat"] = "00:00:05";
+        _workerEnvironment["Store__ConnectionString"] = connectionString;
+        _workerEnvironment["SignSessions__ConnectionString"] = connectionString;
+        _workerEnvironment["SignSessions__SweepInterval"] = "00:00:00.200";
+        _workerEnvironment["SignSessions__ExpiryResendAfter"] = "00:00:01";
+        _workerEnvironment["Worker__Context"] = Context;
+        _workerEnvironment["Worker__ConcurrencyLimit"] = "1";
+        _workerEnvironment["Worker__PrefetchCount"] = "1";
+        _workerEnvironment["Logging__LogLevel__Default"] = "Information";
+        _workerEnvironment["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning";
+
+        _client = await StartClientAsync(connectionString);
+        await StartWorkersAsync();
+    }
+
+    /// <summary>Starts worker-a and worker-b together and waits until both serve.</summary>
+    public async Task StartWorkersAsync()
+    {
+        var started = new[] { WorkerProcess.Start(WorkerA, _workerEnvironment), WorkerProcess.Start(WorkerB, _workerEnvironment) };
+        _workers.AddRange(started);
+        await Task.WhenAll(started.Select(w => w.WaitUntilStartedAsync(StartTimeout)));
+    }
+
+    /// <summary>Kills every worker process at once (nothing of theirs survives but the database and the broker).</summary>
+    public async Task KillWorkersAsync()
+    {
+        await Task.WhenAll(_workers.Select(w => w.DisposeAsync().AsTask()));
+        _workers.Clear();
+    }
+
+    /// <summary>A worker process started with the cluster's configuration and <paramref name="overrides"/>, not added to the cluster.</summary>
+    internal WorkerProcess StartStandaloneWorker(string id, IReadOnlyDictionary<string, string> overrides)
+    {
+        var environment = new Dictionary<string, string>(_workerEnvironment, StringComparer.Ordinal);
+        foreach (var (name, value) in overrides)
+            environment[name] = value;
+        return WorkerProcess.Start(id, environment);
+    }
+
+    /// <summary>A new client key registered through the store (as the admin path does), its PIN set through the workers.</summary>
+    public async Task<RecordingWallet> RegisteredWalletAsync(string pin, CancellationToken cancellationToken)
+    {
+        var key = SoftwareEcKey.Generate(EcCurve.P256);
+        var device = new R2psDevice("wallet-" + Guid.NewGuid().ToString("N"), Base64Std.Encode(key.PublicKey.ToCompressed()), key);
+        await Services.GetRequiredService<IClientRegistry>().RegisterAsync(
+            new ClientRegistration(device.ClientId, device.Kid, device.PublicKey.ToSpki(), [Context]), cancellationToken);
+        var code = await Services.GetRequiredService<IRegistrationCodeStore>().IssueAsync(device.ClientId, device.Kid, cancellationToken)
+            ?? throw new InvalidOperationException("No registration code was issued.");
+        var transport = new RecordingTransport(Client, Context);
+        var wallet = new R2psWallet(device, ServerKey, transport);
+        await wallet.RegisterPinAsync(pin, code.Code, cancellationToken);
+        return new RecordingWallet(wallet, transport);
+    }
+
+    /// <summary>This client's audit entries, oldest first.</summary>
+    public async Task<IReadOnlyList<AuditEntry>> AuditAsync(string clientId, CancellationToken cancellationToken) =>
+        [.. (await Services.GetRequiredService<IAuditLog>().QueryByClientAsync(clientId, 1000, cancellationToken)).OrderBy(e => e.Id)];
+
+    /// <summary>Every worker's output so far, for a failure message.</summary>
+    public string WorkerOutput() => string.Join(Environment.NewLine, _workers.Select(w => $"--- {w.Id} ---{Environment.NewLine}{w.Output}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillWorkersAsync();
+        if (_client is not null)
+        {
+            await _client.StopAsync();
+            _client.Dispose();
+        }
+
+        await Node.DisposeAsync();
+        try
+        {
+            _directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a dying process; the temporary folder is cleaned eventually.
+        }
+    }
+
+    static EcPublicKey ProvisionServiceKeys(SoftHsmToken token)
+    {
+        var options = token.CreateOptions(UserPin, sessionPoolSize: 1);
+        using var connection = HsmConnection.Open(options);
+        HsmServiceKeys.GetOrCreateSealingKey(connection, options.SealingKeyLabel);
+        return HsmServiceKeys.GetOrCreateServerKey(connection, options.ServerKeyLabel).PublicKey;
+    }
+
+    async Task<IHost> StartClientAsync(string connectionString)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Messaging:Transport"] = "rabbitmq",
+            ["Messaging:RequestTimeout"] = ClientTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["RabbitMq:Uri"] = Node.AmqpUri.ToString(),
+            ["RabbitMq:Heartbeat"] = "00:00:05",
+            ["Store:ConnectionString"] = connectionString,
+            ["SignSessions:ConnectionString"] = connectionString,
+        });
+        builder.Services.AddR2psStore(builder.Configuration);
+        builder.Services.AddSignSessionServices();
+        builder.Services.AddR2psMessaging(builder.Configuration);
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+}
+
+/// <summary>A wallet and the transport that remembers what it sent.</summary>
+public sealed record RecordingWallet(R2psWallet Wallet, RecordingTransport Transport)
+{
+    public string ClientId => Wallet.Device.ClientId;
+}
+
+/// <summary>The wallet's transport for these tests: <see cref="R2psServiceClient"/> over RabbitMQ; keeps every request sent.</summary>
+public sealed class RecordingTransport(R2psServiceClient client, string context) : IR2psTransport
+{
+    readonly List<string> _sent = [];
+
+    public IReadOnlyList<string> Sent
+    {
+        get
+        {
+            lock (_sent)
+                return [.. _sent];
+        }
+    }
+
+    public async Task<TransportReply> SendAsync(string requestJws, CancellationToken cancellationToken)
+    {
+        lock (_sent)
+            _sent.Add(requestJws);
+        var reply = await client.SendAsync(context, requestJws, cancellationToken);
+        return new TransportReply(reply.Status, reply.Body);
+    }
+}
