@@ -30,6 +30,9 @@ internal sealed class StoreRegistrationCodes(IRegistrationCodeStore codes) : IRe
 {
     public Task<bool> ConsumeAsync(string clientId, string kid, string presentedCodeBase64, CancellationToken cancellationToken) =>
         codes.ConsumeAsync(clientId, kid, presentedCodeBase64, cancellationToken);
+
+    public Task<bool> IsPendingAsync(string clientId, string kid, CancellationToken cancellationToken) =>
+        codes.IsPendingAsync(clientId, kid, cancellationToken);
 }
 
 /// <summary><see cref="IOpaqueRecords"/> over <see cref="IOpaqueRecordStore"/>.</summary>
@@ -45,8 +48,11 @@ internal sealed class StoreOpaqueRecords(IOpaqueRecordStore records) : IOpaqueRe
 /// <summary><see cref="ILoginLockout"/> over <see cref="ILoginAttemptStore"/> (the store applies threshold and duration).</summary>
 internal sealed class StoreLoginLockout(ILoginAttemptStore attempts) : ILoginLockout
 {
-    public async Task<DateTimeOffset?> RecordFailureAsync(string clientId, string kid, CancellationToken cancellationToken) =>
-        (await attempts.RecordFailureAsync(clientId, kid, cancellationToken).ConfigureAwait(false)).LockedUntil;
+    public async Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken)
+    {
+        var charge = await attempts.TryChargeAsync(clientId, kid, cancellationToken).ConfigureAwait(false);
+        return new LoginCharge(charge.Allowed, charge.ConsecutiveFailures, charge.LockedUntil);
+    }
 
     public Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken) =>
         attempts.ResetAsync(clientId, kid, cancellationToken);
@@ -88,10 +94,10 @@ internal sealed class StoreAudit(StoreAuditLog log) : ServiceAuditLog
 /// <summary><see cref="IHsmKeyMetadata"/> over <see cref="IHsmKeyStore"/>.</summary>
 internal sealed class StoreKeyMetadata(IHsmKeyStore keys) : IHsmKeyMetadata
 {
-    public Task AddAsync(ClientKeyMetadata key, CancellationToken cancellationToken)
+    public Task<bool> TryAddWithinLimitAsync(ClientKeyMetadata key, int maxKeysPerCurve, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return keys.AddAsync(new Store.HsmKeyInfo(key.Kid, key.OwnerClientId, key.CurveName, key.CreatedAt), cancellationToken);
+        return keys.TryAddWithinLimitAsync(new Store.HsmKeyInfo(key.Kid, key.OwnerClientId, key.CurveName, key.CreatedAt), maxKeysPerCurve, cancellationToken);
     }
 
     public async Task<IReadOnlyList<ClientKeyMetadata>> ListAsync(string ownerClientId, IReadOnlyCollection<string>? curveNames,
