@@ -10,5 +10,6 @@ public static class CliApplication
     {
         SelfTestCommand.Create(),
         BenchCommand.Create(),
+        DemoCommand.Create(),
     };
 }

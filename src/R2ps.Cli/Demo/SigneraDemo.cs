@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using R2ps.Crypto.Ec;
+using R2ps.Crypto.Encoding;
+using R2ps.Crypto.Keys;
+using R2ps.Protocol;
+using R2ps.Protocol.Payloads;
+using R2ps.Store;
+using R2ps.Wallet;
+
+namespace R2ps.Cli.Demo;
+
+/// <summary>One step of the demo: what it did, how long it took, and what it showed.</summary>
+internal sealed record DemoStep(string Name, TimeSpan Elapsed, string Result);
+
+/// <summary>
+/// The "Signera" flow of seed 000 against the embedded system: onboard a device, register its PIN, log in with OPAQUE,
+/// create an HSM key, list it, sign a payload and verify the signature with the listed public key, ECDH, close the
+/// session, and leave a second session to expire by TTL. Each step reports as it finishes.
+/// </summary>
+internal sealed class SigneraDemo(EmbeddedSystem system, Action<DemoStep> report)
+{
+    private const string Pin = "123456";
+    private static readonly byte[] Payload = Encoding.UTF8.GetBytes("Signera något med användarens HSM-nyckel");
+
+    private readonly List<DemoStep> _steps = [];
+
+    public IReadOnlyList<DemoStep> Steps => _steps;
+
+    public async Task RunAsync(TimeSpan expiringSessionTtl, CancellationToken cancellationToken)
+    {
+        using var deviceKey = SoftwareEcKey.Generate(EcCurve.P256);
+        var clientId = "demo-wallet-" + Hex.Encode(RandomNumberGenerator.GetBytes(4));
+        var kid = Base64Std.Encode(deviceKey.PublicKey.ToCompressed());
+        using var device = new R2psDevice(clientId, kid, deviceKey);
+        var wallet = new R2psWallet(device, system.ServerPublicKey, system.Transport);
+
+        var code = await Step("Onboard device (admin: register client, one-time code)", async () =>
+        {
+            var clients = system.Services.GetRequiredService<IClientRegistry>();
+            var codes = system.Services.GetRequiredService<IRegistrationCodeStore>();
+            await clients.RegisterAsync(new ClientRegistration(clientId, kid, deviceKey.PublicKey.ToSpki(), [EmbeddedSystem.Context]), cancellationToken);
+            var issued = await codes.IssueAsync(clientId, kid, cancellationToken)
+                ?? throw new InvalidOperationException("The store issued no registration code.");
+            return (issued.Code, $"client {clientId}, code valid until {issued.ExpiresAt:HH:mm:ss}");
+        });
+
+        await Step("PIN registration (OPAQUE, hardened PIN)", async () =>
+        {
+            await wallet.RegisterPinAsync(Pin, code, cancellationToken);
+            return (0, "registration record stored; the service never saw the PIN");
+        });
+
+        using var session = await Step("OPAQUE login (authenticate evaluate + finalize)", async () =>
+        {
+            var s = await wallet.LoginAsync(Pin, cancellationToken: cancellationToken);
+            return (s, $"session {s.PakeSessionId[..16]}…, expires {s.ExpiresAt:HH:mm:ss}");
+        });
+
+        var kidHex = await Step("HSM key generation (P-256)", async () =>
+        {
+            var created = await session.GenerateKeyAsync(EcCurve.P256, cancellationToken);
+            return (created, "curve " + created);
+        });
+
+        var key = await Step("List HSM keys", async () =>
+        {
+            var keys = await session.ListKeysAsync(cancellationToken: cancellationToken);
+            var newest = keys.OrderByDescending(k => k.CreationTime).First(k => k.CurveName == EcCurve.P256.Name);
+            return (newest, $"{keys.Count} key(s); kid {newest.Kid[..18]}…");
+        });
+
+        await Step("Sign payload hash (hsm_ecdsa) and verify", async () =>
+        {
+            var hash = SHA256.HashData(Payload);
+            var signature = await session.SignAsync(key.Kid, hash, cancellationToken);
+            using var verifier = ECDsa.Create();
+            verifier.ImportSubjectPublicKeyInfo(Base64Std.Decode(key.PublicKey), out _);
+            if (!verifier.VerifyHash(hash, signature, DSASignatureFormat.Rfc3279DerSequence))
+                throw new CryptographicException("The HSM signature does not verify under the listed public key.");
+            return (0, $"signature verified ({signature.Length}-byte DER) with the listed public key");
+        });
+
+        await Step("ECDH with a peer key (hsm_ecdh)", async () =>
+        {
+            using var peer = SoftwareEcKey.Generate(EcCurve.P256);
+            var remote = await session.EcdhAsync(key.Kid, peer.PublicKey.ToSpki(), cancellationToken);
+            var local = peer.DeriveSharedSecret(EcPublicKey.FromSpki(Base64Std.Decode(key.PublicKey)));
+            if (!CryptographicOperations.FixedTimeEquals(remote, local))
+                throw new CryptographicException("The HSM's shared secret differs from the peer's.");
+            return (0, "shared secret equals the peer's own computation");
+        });
+
+        await Step("Close session (session_end)", async () =>
+        {
+            await session.CloseAsync(cancellationToken);
+            var refused = await RefusedAsync(() => session.ListKeysAsync(cancellationToken: cancellationToken));
+            return (0, "OK; a use after close is refused: " + refused);
+        });
+
+        using var shortLived = await Step($"Second login with a {expiringSessionTtl.TotalSeconds:0} s TTL", async () =>
+        {
+            var s = await wallet.LoginAsync(Pin, duration: expiringSessionTtl, cancellationToken: cancellationToken);
+            return (s, $"session {s.PakeSessionId[..16]}…, expires {s.ExpiresAt:HH:mm:ss.f}");
+        });
+
+        await Step("Leave it to expire by TTL", async () =>
+        {
+            var wait = shortLived.ExpiresAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
+            var refused = await RefusedAsync(() => shortLived.ListKeysAsync(cancellationToken: cancellationToken));
+            return (0, "expired; a use is refused: " + refused);
+        });
+    }
+
+    private static async Task<string> RefusedAsync(Func<Task> use)
+    {
+        try
+        {
+            await use();
+        }
+        catch (R2psClientException ex) when (ex.Code == ErrorCode.AccessDenied)
+        {
+            return ex.Code.ToWire();
+        }
+        throw new InvalidOperationException("The service served a session that should have ended.");
+    }
+
+    private async Task<T> Step<T>(string name, Func<Task<(T Value, string Result)>> action)
+    {
+        var watch = Stopwatch.StartNew();
+        var (value, result) = await action();
+        var step = new DemoStep(name, watch.Elapsed, result);
+        _steps.Add(step);
+        report(step);
+        return value;
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+
+namespace R2ps.Cli.Tests;
+
+[Collection(nameof(SharedConsole))]
+public class DemoCommandTests
+{
+    [Fact]
+    public async Task Demo_runs_the_whole_flow_on_a_fresh_data_folder_and_again_on_the_same_one()
+    {
+        var data = Directory.CreateTempSubdirectory("r2ps-demo-test-");
+        try
+        {
+            foreach (var run in new[] { "fresh", "reused" })
+            {
+                var (exit, output, error) = await CliRunner.RunAsync("demo", "--data", data.FullName, "--ttl", "1", "--json");
+
+                Assert.True(exit == 0, $"{run} run: {error}");
+                using var json = JsonDocument.Parse(output);
+                var steps = json.RootElement.GetProperty("steps").EnumerateArray()
+                    .Select(s => (Name: s.GetProperty("name").GetString()!, Result: s.GetProperty("result").GetString()!)).ToList();
+                Assert.Equal(10, steps.Count);
+                Assert.Contains(steps, s => s.Result.Contains("signature verified", StringComparison.Ordinal));
+                Assert.Contains(steps, s => s.Result.Contains("shared secret equals", StringComparison.Ordinal));
+                Assert.Contains(steps, s => s.Name.StartsWith("Close", StringComparison.Ordinal) && s.Result.Contains("ACCESS_DENIED", StringComparison.Ordinal));
+                Assert.Contains(steps, s => s.Name.StartsWith("Leave it to expire", StringComparison.Ordinal) && s.Result.Contains("ACCESS_DENIED", StringComparison.Ordinal));
+            }
+            Assert.True(File.Exists(Path.Combine(data.FullName, "r2ps.db")));
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Demo_refuses_an_out_of_range_ttl()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync("demo", "--ttl", "0");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--ttl", error, StringComparison.Ordinal);
+    }
+}
