@@ -1,0 +1,7 @@
+namespace R2ps.Contracts;
+
+/// <summary>
+/// Admin → HSM service: a fresh one-time code for an active registration (PIN reset). Answered with
+/// <see cref="RegistrationCodeIssued"/> or <see cref="AdminRequestRefused"/>.
+/// </summary>
+public sealed record IssueRegistrationCode(string ClientId, string Kid);
