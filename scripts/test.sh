@@ -24,6 +24,19 @@ dotnet test R2psMessaging.sln -c Release --no-build -nologo -v:q \
 status=${PIPESTATUS[0]}
 
 # One summary line for the whole run, summed over the test assemblies' TRX files.
+# Failed tests are listed with the first lines of their message, so a red CI log says why.
+python3 - "$results" >&2 <<'PY'
+import sys, glob, xml.etree.ElementTree as ET
+ns = {'t': 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010'}
+for path in glob.glob(sys.argv[1] + '/**/*.trx', recursive=True):
+    for r in ET.parse(path).getroot().iterfind('.//t:UnitTestResult', ns):
+        if r.get('outcome') in ('Failed', 'Error', 'Timeout'):
+            message = r.find('t:Output/t:ErrorInfo/t:Message', ns)
+            text = (message.text or '').strip().splitlines() if message is not None else []
+            print('FAILED ' + r.get('testName'))
+            for line in text[:12]:
+                print('    ' + line)
+PY
 read -r passed failed skipped < <(
   python3 - "$results" <<'PY'
 import sys, glob, xml.etree.ElementTree as ET
