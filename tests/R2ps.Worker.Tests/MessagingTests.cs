@@ -123,7 +123,9 @@ public sealed class MessagingTests
         Assert.Equal(500, reply.Status);
         Assert.Equal("SERVER_ERROR", ErrorCodeOf(reply));
         Assert.DoesNotContain("secret detail", reply.Body, StringComparison.Ordinal);
-        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(250));
+        // "At once" means without waiting out the request timeout; a fixed sub-second bound only measures the machine's load.
+        var client = host.Services.GetRequiredService<R2psServiceClient>();
+        Assert.True(clock.Elapsed < client.RequestTimeout / 2, $"took {clock.Elapsed.TotalMilliseconds:0} ms of a {client.RequestTimeout.TotalSeconds:0} s timeout");
     }
 
     [Fact]
