@@ -44,7 +44,7 @@ public sealed class WorkerCluster : IAsyncLifetime
     /// The workers' <c>R2ps:LoginWindow</c>: shorter than the 10 s default so that a finalize after the window can be
     /// tested by waiting it out, yet long enough for a cold worker's evaluate → finalize.
     /// </summary>
-    public static readonly TimeSpan LoginWindow = TimeSpan.FromSeconds(4);
+    public static readonly TimeSpan LoginWindow = TimeSpan.FromSeconds(5);
 
     /// <summary>The workers' <c>R2ps:MaxKeysPerCurve</c>: small, so the limit is reached with a few cheap key generations.</summary>
     public const int MaxKeysPerCurve = 2;
@@ -69,10 +69,19 @@ public sealed class WorkerCluster : IAsyncLifetime
 
     public string DatabasePath => Path.Combine(_directory.FullName, "r2ps.db");
 
+    /// <summary>
+    /// The SoftHSM2 configuration directory of this process (SoftHSM2 reads one SOFTHSM2_CONF per process, so anything else in
+    /// the test process that opens a token must use this directory, with a token of its own).
+    /// </summary>
+    public string SoftHsmDirectory => Path.Combine(_directory.FullName, "softhsm");
+
+    /// <summary>A folder that is deleted with the cluster, for files of other tests (databases).</summary>
+    public string ScratchDirectory => _directory.FullName;
+
     public async ValueTask InitializeAsync()
     {
         Node = await RabbitMqNode.StartAsync(new RabbitMqNodeOptions { RequirePrivateNode = true });
-        var token = SoftHsmToken.Ensure(Path.Combine(_directory.FullName, "softhsm"), TokenLabel, "worker-test-so-pin", UserPin);
+        var token = SoftHsmToken.Ensure(SoftHsmDirectory, TokenLabel, "worker-test-so-pin", UserPin);
         ServerKey = ProvisionServiceKeys(token);
 
         var connectionString = $"Data Source={DatabasePath}";
