@@ -39,6 +39,15 @@ public sealed class WorkerCluster : IAsyncLifetime
     public const string WorkerA = "worker-a";
     public const string WorkerB = "worker-b";
     public static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The workers' <c>R2ps:LoginWindow</c>: shorter than the 10 s default so that a finalize after the window can be
+    /// tested by waiting it out, yet long enough for a cold worker's evaluate → finalize.
+    /// </summary>
+    public static readonly TimeSpan LoginWindow = TimeSpan.FromSeconds(5);
+
+    /// <summary>The workers' <c>R2ps:MaxKeysPerCurve</c>: small, so the limit is reached with a few cheap key generations.</summary>
+    public const int MaxKeysPerCurve = 2;
     static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     const string TokenLabel = "r2ps-test";
     const string UserPin = "worker-test-pin";
@@ -60,10 +69,19 @@ public sealed class WorkerCluster : IAsyncLifetime
 
     public string DatabasePath => Path.Combine(_directory.FullName, "r2ps.db");
 
+    /// <summary>
+    /// The SoftHSM2 configuration directory of this process (SoftHSM2 reads one SOFTHSM2_CONF per process, so anything else in
+    /// the test process that opens a token must use this directory, with a token of its own).
+    /// </summary>
+    public string SoftHsmDirectory => Path.Combine(_directory.FullName, "softhsm");
+
+    /// <summary>A folder that is deleted with the cluster, for files of other tests (databases).</summary>
+    public string ScratchDirectory => _directory.FullName;
+
     public async ValueTask InitializeAsync()
     {
         Node = await RabbitMqNode.StartAsync(new RabbitMqNodeOptions { RequirePrivateNode = true });
-        var token = SoftHsmToken.Ensure(Path.Combine(_directory.FullName, "softhsm"), TokenLabel, "worker-test-so-pin", UserPin);
+        var token = SoftHsmToken.Ensure(SoftHsmDirectory, TokenLabel, "worker-test-so-pin", UserPin);
         ServerKey = ProvisionServiceKeys(token);
 
         var connectionString = $"Data Source={DatabasePath}";
@@ -81,6 +99,8 @@ public sealed class WorkerCluster : IAsyncLifetime
         _workerEnvironment["SignSessions__SweepInterval"] = "00:00:00.200";
         _workerEnvironment["SignSessions__ExpiryResendAfter"] = "00:00:01";
         _workerEnvironment["Worker__Context"] = Context;
+        _workerEnvironment["R2ps__LoginWindow"] = LoginWindow.ToString("c", CultureInfo.InvariantCulture);
+        _workerEnvironment["R2ps__MaxKeysPerCurve"] = MaxKeysPerCurve.ToString(CultureInfo.InvariantCulture);
         _workerEnvironment["Worker__ConcurrencyLimit"] = "1";
         _workerEnvironment["Worker__PrefetchCount"] = "1";
         _workerEnvironment["Logging__LogLevel__Default"] = "Information";
@@ -117,6 +137,14 @@ public sealed class WorkerCluster : IAsyncLifetime
     /// <summary>A new client key registered through the store (as the admin path does), its PIN set through the workers.</summary>
     public async Task<RecordingWallet> RegisteredWalletAsync(string pin, CancellationToken cancellationToken)
     {
+        var (wallet, code) = await RegisteredWalletWithoutPinAsync(cancellationToken);
+        await wallet.Wallet.RegisterPinAsync(pin, code, cancellationToken);
+        return wallet;
+    }
+
+    /// <summary>A new client key registered through the store (as the admin path does), no PIN yet: the wallet and its one-time code.</summary>
+    public async Task<(RecordingWallet Wallet, string RegistrationCode)> RegisteredWalletWithoutPinAsync(CancellationToken cancellationToken)
+    {
         var key = SoftwareEcKey.Generate(EcCurve.P256);
         var device = new R2psDevice("wallet-" + Guid.NewGuid().ToString("N"), Base64Std.Encode(key.PublicKey.ToCompressed()), key);
         await Services.GetRequiredService<IClientRegistry>().RegisterAsync(
@@ -124,9 +152,7 @@ public sealed class WorkerCluster : IAsyncLifetime
         var code = await Services.GetRequiredService<IRegistrationCodeStore>().IssueAsync(device.ClientId, device.Kid, cancellationToken)
             ?? throw new InvalidOperationException("No registration code was issued.");
         var transport = new RecordingTransport(Client, Context);
-        var wallet = new R2psWallet(device, ServerKey, transport);
-        await wallet.RegisterPinAsync(pin, code.Code, cancellationToken);
-        return new RecordingWallet(wallet, transport);
+        return (new RecordingWallet(new R2psWallet(device, ServerKey, transport), transport), code.Code);
     }
 
     /// <summary>This client's audit entries, oldest first.</summary>
