@@ -99,7 +99,8 @@ public sealed class PoisonAndOutageTests(WorkerCluster cluster)
         int depth;
         while ((depth = await QueueDepthAsync(queue)) < expected && clock.Elapsed < TimeSpan.FromSeconds(10))
             await Task.Delay(100, Ct);
-        Assert.Equal(expected, depth);
+        // At least: another test's poison message may land in the shared error queue between our two reads.
+        Assert.True(depth >= expected, $"The error queue holds {depth} messages; expected at least {expected}.");
     }
 }
 
