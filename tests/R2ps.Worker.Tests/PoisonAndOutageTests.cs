@@ -99,7 +99,8 @@ public sealed class PoisonAndOutageTests(WorkerCluster cluster)
         int depth;
         while ((depth = await QueueDepthAsync(queue)) < expected && clock.Elapsed < TimeSpan.FromSeconds(10))
             await Task.Delay(100, Ct);
-        // At least: another test's poison message may land in the shared error queue between our two reads.
+        // At least: under load the depth was once seen one higher (cause not confirmed; a poison redelivered after the
+        // outage test's broker restart is the suspect). What matters here is that this message reached the error queue.
         Assert.True(depth >= expected, $"The error queue holds {depth} messages; expected at least {expected}.");
     }
 }
