@@ -65,12 +65,14 @@ public sealed class EmbeddedBff : IAsyncLifetime
             .AddR2psServiceCore(configuration)
             .AddR2psWorkerBus(configuration));
 
+        // A token of its own: one process opens a token once (HsmConnection refuses a second connection).
+        var bareToken = TestHsm.Token("r2ps-bare");
         _bare = await BffHost.StartAsync(new Dictionary<string, string?>
         {
             ["Messaging:Transport"] = "inmemory",
             ["Messaging:RequestTimeout"] = "00:00:01",
-            ["Hsm:ModulePath"] = token.ModulePath,
-            ["Hsm:TokenLabel"] = token.Label,
+            ["Hsm:ModulePath"] = bareToken.ModulePath,
+            ["Hsm:TokenLabel"] = bareToken.Label,
             ["Hsm:UserPin"] = TestHsm.UserPin,
             ["Hsm:SessionPoolSize"] = "1",
             ["Bff:ConnectionString"] = $"Data Source={Path.Combine(_directory.FullName, "bare-bff.db")}",

@@ -24,7 +24,14 @@ internal static class HttpIo
 
     /// <summary><paramref name="value"/> as wire JSON (<see cref="R2psJson"/>) with <paramref name="status"/>.</summary>
     public static IResult Json<T>(T value, int status = StatusCodes.Status200OK) =>
-        Results.Text(R2psJson.SerializeToString(value), JsonMediaType, System.Text.Encoding.UTF8, status);
+        Results.Text(System.Text.Json.JsonSerializer.Serialize(value, WriteOptions), JsonMediaType, System.Text.Encoding.UTF8, status);
+
+    // The wire options, but nulls written: a member like locked_until is present (null) rather than absent, so strict
+    // readers that require every member (R2psJson) accept the answer.
+    static readonly System.Text.Json.JsonSerializerOptions WriteOptions = new(R2psJson.Options)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
+    };
 
     /// <summary>A body passed through from a worker with its status (the error JSON, or the response JWS on 200).</summary>
     public static IResult Passthrough(int status, string body, string contentType) =>
