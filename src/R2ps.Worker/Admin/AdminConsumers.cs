@@ -132,15 +132,18 @@ public abstract class AdminConsumerDefinition<TConsumer> : ConsumerDefinition<TC
         EndpointName = R2psQueues.AdminQueue;
     }
 
+    /// <summary>Whether this definition sets the shared queue's arguments (exactly one of them does).</summary>
+    protected virtual bool OwnsQueueSettings => false;
+
     /// <inheritdoc />
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        // The queue's settings are made once, by one definition: MassTransit refuses a second consumer re-setting them.
+        // Durable and not auto-deleted are RabbitMQ endpoint defaults.
+        if (OwnsQueueSettings && endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
-            rabbit.Durable = true;
-            rabbit.AutoDelete = false;
             if (_worker.QueueType == WorkerQueueTypes.Quorum)
             {
                 rabbit.SetQuorumQueue();
@@ -150,8 +153,12 @@ public abstract class AdminConsumerDefinition<TConsumer> : ConsumerDefinition<TC
     }
 }
 
-/// <summary>Endpoint of <see cref="GetDeviceKeyConsumer"/>.</summary>
-public sealed class GetDeviceKeyConsumerDefinition(IOptions<WorkerOptions> worker) : AdminConsumerDefinition<GetDeviceKeyConsumer>(worker);
+/// <summary>Endpoint of <see cref="GetDeviceKeyConsumer"/>; it sets the queue's RabbitMQ arguments for all of them.</summary>
+public sealed class GetDeviceKeyConsumerDefinition(IOptions<WorkerOptions> worker) : AdminConsumerDefinition<GetDeviceKeyConsumer>(worker)
+{
+    /// <inheritdoc />
+    protected override bool OwnsQueueSettings => true;
+}
 
 /// <summary>Endpoint of <see cref="RegisterClientConsumer"/>.</summary>
 public sealed class RegisterClientConsumerDefinition(IOptions<WorkerOptions> worker) : AdminConsumerDefinition<RegisterClientConsumer>(worker);
