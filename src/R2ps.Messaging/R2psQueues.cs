@@ -29,4 +29,13 @@ public static class R2psQueues
     /// arguments, and RabbitMQ refuses that declaration when the workers made it a quorum queue.
     /// </summary>
     public static Uri RequestAddress(string context) => new($"exchange:{RequestQueue(context)}");
+
+    /// <summary>
+    /// The queue every worker hosts for lookups and administration (<c>GetDeviceKey</c>, <c>RegisterClient</c>, …): they
+    /// concern the shared store, not one context.
+    /// </summary>
+    public const string AdminQueue = "r2ps-admin";
+
+    /// <summary>The address of <see cref="AdminQueue"/>: its exchange, for the reason given at <see cref="RequestAddress"/>.</summary>
+    public static Uri AdminAddress { get; } = new($"exchange:{AdminQueue}");
 }

@@ -31,6 +31,15 @@ public sealed class WorkerOptions
     /// </summary>
     public int DeliveryLimit { get; set; } = 3;
 
+    /// <summary>
+    /// The contexts an administrator may register a client key for (PROTOCOL.md 2.4); empty = only <see cref="Context"/>.
+    /// List every context your deployment serves, so a registration cannot name one nobody serves.
+    /// </summary>
+    public IList<string> RegistrationContexts { get; set; } = [];
+
+    /// <summary><see cref="RegistrationContexts"/>, or <see cref="Context"/> alone when none are configured.</summary>
+    public IReadOnlyList<string> EffectiveRegistrationContexts => RegistrationContexts.Count == 0 ? [Context] : [.. RegistrationContexts];
+
     /// <summary>The id to use: <see cref="Id"/>, or host name and process id.</summary>
     public string ResolvedId => string.IsNullOrWhiteSpace(Id) ? $"{Environment.MachineName}-{Environment.ProcessId}" : Id;
 }
@@ -66,6 +75,11 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             failures.Add($"{s}:QueueType must be '{WorkerQueueTypes.Quorum}' or '{WorkerQueueTypes.Classic}'.");
         if (options.DeliveryLimit is < 1 or > 100)
             failures.Add($"{s}:DeliveryLimit must be between 1 and 100.");
+        foreach (var context in options.RegistrationContexts)
+        {
+            if (!R2psQueues.IsValidContext(context))
+                failures.Add($"{s}:RegistrationContexts holds '{context}': a context is 1–{R2psQueues.MaxContextLength} characters of a–z, 0–9 and '-'.");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

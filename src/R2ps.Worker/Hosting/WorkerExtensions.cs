@@ -10,6 +10,7 @@ using R2ps.Service.Ports;
 using R2ps.Sessions;
 using R2ps.Store;
 using R2ps.Worker.Adapters;
+using R2ps.Worker.Admin;
 using R2ps.Worker.Consumers;
 
 namespace R2ps.Worker.Hosting;
@@ -33,7 +34,8 @@ public static class WorkerExtensions
 
     /// <summary>
     /// The bus (<see cref="MessagingServiceCollectionExtensions.AddR2psMessaging"/>) with
-    /// <see cref="HandleR2psRequestConsumer"/> on <c>r2ps-&lt;Worker:Context&gt;</c> and the sign-session saga, its
+    /// <see cref="HandleR2psRequestConsumer"/> and <see cref="GetServerKeyConsumer"/> on <c>r2ps-&lt;Worker:Context&gt;</c>, the
+    /// lookup and admin consumers (<see cref="ClientAdministration"/>) on <c>r2ps-admin</c>, and the sign-session saga, its
     /// fan-out consumers and expiry sweeper (section <c>SignSessions</c>); plus the service core's session port over them.
     /// Call after the other registrations: the bus starts last, once the HSM, store and seed are ready.
     /// </summary>
@@ -44,11 +46,18 @@ public static class WorkerExtensions
         services.AddR2psMessaging(configuration, bus =>
         {
             bus.AddConsumer<HandleR2psRequestConsumer, HandleR2psRequestConsumerDefinition>();
+            bus.AddConsumer<GetServerKeyConsumer, GetServerKeyConsumerDefinition>();
+            bus.AddConsumer<GetDeviceKeyConsumer, GetDeviceKeyConsumerDefinition>();
+            bus.AddConsumer<RegisterClientConsumer, RegisterClientConsumerDefinition>();
+            bus.AddConsumer<IssueRegistrationCodeConsumer, IssueRegistrationCodeConsumerDefinition>();
+            bus.AddConsumer<RevokeClientConsumer, RevokeClientConsumerDefinition>();
+            bus.AddConsumer<GetClientStatusConsumer, GetClientStatusConsumerDefinition>();
             bus.AddSignSessions();
         });
         services.AddReceiveObserver(provider =>
             new AnswerUnreadableRequestObserver(R2psQueues.RequestQueue(provider.GetRequiredService<IOptions<WorkerOptions>>().Value.Context)));
         services.TryAddSingleton<ISignSessionGateway, SignSessionGateway>();
+        services.TryAddSingleton<ClientAdministration>();
         return services;
     }
 }

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using R2ps.Crypto.Ec;
+using R2ps.Crypto.Encoding;
+using R2ps.Crypto.Keys;
+using R2ps.Hsm;
+using R2ps.Protocol;
+using R2ps.Testing.RabbitMq;
+using R2ps.Wallet;
+using R2ps.Wallet.Http;
+using R2ps.Worker.Tests;
+
+namespace R2ps.Bff.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class BffClusterDefinition : ICollectionFixture<BffCluster>
+{
+    public const string Name = "BFF over a private RabbitMQ node with two worker processes";
+}
+
+/// <summary>
+/// The distributed set-up of <c>WorkerCluster</c> (worker tests) with the BFF in front: a private RabbitMQ node, a SoftHSM2
+/// token (service keys provisioned before any worker starts), one SQLite file for store and saga, TWO worker processes,
+/// and the BFF in this process on a loopback port over the same broker.
+/// </summary>
+public sealed class BffCluster : IAsyncLifetime
+{
+    public const string AdminToken = "cluster-admin-token-0123456789";
+    const string TokenLabel = "r2ps-cluster";
+
+    readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("r2ps-bff-cluster-");
+    readonly List<WorkerProcess> _workers = [];
+    BffHost? _bff;
+
+    public RabbitMqNode Node { get; private set; } = null!;
+
+    public EcPublicKey BffKey { get; private set; } = null!;
+
+    public EcPublicKey ServerKey { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Node = await RabbitMqNode.StartAsync(new RabbitMqNodeOptions { RequirePrivateNode = true });
+        var token = TestHsm.Token(TokenLabel);
+        using (var connection = HsmConnection.Open(token.CreateOptions(TestHsm.UserPin, sessionPoolSize: 1)))
+        {
+            var defaults = new HsmOptions();
+            HsmServiceKeys.GetOrCreateSealingKey(connection, defaults.SealingKeyLabel);
+            HsmServiceKeys.GetOrCreateServerKey(connection, defaults.ServerKeyLabel);
+        }
+
+        var store = $"Data Source={Path.Combine(_directory.FullName, "r2ps.db")}";
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["SOFTHSM2_CONF"] = token.ConfigurationPath,
+            ["R2PS_HSM_PIN"] = TestHsm.UserPin,
+            ["Hsm__ModulePath"] = token.ModulePath,
+            ["Hsm__TokenLabel"] = TokenLabel,
+            ["Hsm__SessionPoolSize"] = "2",
+            ["Messaging__Transport"] = "rabbitmq",
+            ["RabbitMq__Uri"] = Node.AmqpUri.ToString(),
+            ["RabbitMq__Heartbeat"] = "00:00:05",
+            ["Store__ConnectionString"] = store,
+            ["SignSessions__ConnectionString"] = store,
+            ["Worker__Context"] = "hsm",
+            ["Worker__ConcurrencyLimit"] = "1",
+            ["Worker__PrefetchCount"] = "1",
+            ["Logging__LogLevel__Default"] = "Information", // the worker's "started" line is Information
+            ["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Warning",
+        };
+        _workers.Add(WorkerProcess.Start("bff-worker-a", environment));
+        _workers.Add(WorkerProcess.Start("bff-worker-b", environment));
+        await Task.WhenAll(_workers.Select(w => w.WaitUntilStartedAsync(TimeSpan.FromSeconds(60))));
+
+        _bff = await BffHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["Messaging:Transport"] = "rabbitmq",
+            ["Messaging:RequestTimeout"] = "00:00:05",
+            ["RabbitMq:Uri"] = Node.AmqpUri.ToString(),
+            ["RabbitMq:Heartbeat"] = "00:00:05",
+            ["Hsm:ModulePath"] = token.ModulePath,
+            ["Hsm:TokenLabel"] = TokenLabel,
+            ["Hsm:UserPin"] = TestHsm.UserPin,
+            ["Hsm:SessionPoolSize"] = "2",
+            ["Bff:ConnectionString"] = $"Data Source={Path.Combine(_directory.FullName, "bff.db")}",
+            ["Admin:Token"] = AdminToken,
+        });
+        using var http = CreateClient();
+        var keys = await HttpR2psTransport.GetKeysAsync(http);
+        BffKey = keys.BffKey;
+        ServerKey = keys.ServerKeys["hsm"];
+    }
+
+    public HttpClient CreateClient() => _bff!.CreateClient();
+
+    public string WorkerOutput() => string.Join(Environment.NewLine, _workers.Select(w => $"--- {w.Id} ---{Environment.NewLine}{w.Output}"));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_bff is not null)
+            await _bff.DisposeAsync();
+        await Task.WhenAll(_workers.Select(w => w.DisposeAsync().AsTask()));
+        if (Node is not null)
+            await Node.DisposeAsync();
+        try
+        {
+            _directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a dying process; the temporary folder is cleaned eventually.
+        }
+    }
+}
+
+/// <summary>The wallet over HTTP → BFF → RabbitMQ → two worker processes; and a broker outage seen from the wallet.</summary>
+[Collection(BffClusterDefinition.Name)]
+public sealed class BffOverRabbitMqTests(BffCluster cluster)
+{
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    async Task<(R2psWallet Wallet, HttpR2psTransport Transport)> RegisteredWalletAsync(HttpClient http, string pin)
+    {
+        var device = EmbeddedBff.NewDevice();
+        var registered = await new R2psAdminClient(http, BffCluster.AdminToken).RegisterAsync(device.ClientId, device.Kid, device.PublicKey, ["hsm"], Ct);
+        Assert.Equal(cluster.ServerKey.ToSpki(), Base64Std.Decode(registered.ServerPublicKey));
+        var transport = new HttpR2psTransport(http, device, cluster.BffKey);
+        var wallet = new R2psWallet(device, cluster.ServerKey, transport);
+        await wallet.RegisterPinAsync(pin, registered.Authorization, Ct);
+        return (wallet, transport);
+    }
+
+    [Fact]
+    public async Task The_whole_flow_over_http_through_the_bff_and_two_worker_processes()
+    {
+        using var http = cluster.CreateClient();
+        var (wallet, transport) = await RegisteredWalletAsync(http, "864200");
+        using var _ = transport;
+        using var session = await wallet.LoginAsync("864200", task: "general", cancellationToken: Ct);
+
+        foreach (var curve in EcCurve.All)
+            Assert.Equal(curve.Name, await session.GenerateKeyAsync(curve, Ct));
+        var keys = await session.ListKeysAsync(cancellationToken: Ct);
+        Assert.Equal(3, keys.Count);
+        foreach (var key in keys)
+        {
+            var curve = EcCurve.FromName(key.CurveName);
+            var publicKey = EcPublicKey.FromSpki(Base64Std.Decode(key.PublicKey));
+            var hash = SHA512.HashData("over the broker"u8)[..Math.Min(64, curve.FieldSize)];
+            var der = await session.SignAsync(key.Kid, hash, Ct);
+            using (var verifier = ECDsa.Create(publicKey.ToDotNet()))
+                Assert.True(verifier.VerifyHash(hash, der, DSASignatureFormat.Rfc3279DerSequence));
+            using var peer = ECDiffieHellman.Create(curve.DotNetCurve);
+            using var ours = ECDiffieHellman.Create(publicKey.ToDotNet());
+            Assert.Equal(peer.DeriveRawSecretAgreement(ours.PublicKey), await session.EcdhAsync(key.Kid, peer.PublicKey.ExportSubjectPublicKeyInfo(), Ct));
+            await session.DeleteKeyAsync(key.Kid, Ct);
+        }
+
+        Assert.Empty(await session.ListKeysAsync(cancellationToken: Ct));
+        await session.CloseAsync(Ct);
+        var closed = await Assert.ThrowsAsync<R2psClientException>(() => session.ListKeysAsync(cancellationToken: Ct));
+        Assert.Equal(ErrorCode.AccessDenied, closed.Code);
+
+        using var ready = await http.GetAsync(new Uri("health/ready", UriKind.Relative), Ct);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task With_the_broker_down_the_wallet_gets_503_and_service_resumes_when_it_is_back()
+    {
+        using var http = cluster.CreateClient();
+        var (wallet, transport) = await RegisteredWalletAsync(http, "101010");
+        using var _ = transport;
+        using var session = await wallet.LoginAsync("101010", cancellationToken: Ct);
+        Assert.Empty(await session.ListKeysAsync(cancellationToken: Ct));
+
+        await cluster.Node.StopBrokerAsync(Ct);
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var down = await Assert.ThrowsAsync<R2psClientException>(() => session.ListKeysAsync(cancellationToken: Ct));
+            Assert.Equal(ErrorCode.ServiceUnavailable, down.Code);
+            Assert.Equal(503, down.HttpStatus);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"Answered after {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
+
+            using var ready = await http.GetAsync(new Uri("health/ready", UriKind.Relative), Ct);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+        finally
+        {
+            await cluster.Node.StartBrokerAsync(Ct);
+        }
+
+        var recovery = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                Assert.Empty(await session.ListKeysAsync(cancellationToken: Ct));
+                break;
+            }
+            catch (R2psClientException e) when (e.Code == ErrorCode.ServiceUnavailable)
+            {
+                if (recovery.Elapsed > TimeSpan.FromSeconds(60))
+                    Assert.Fail($"No recovery within 60 s.{Environment.NewLine}{cluster.WorkerOutput()}");
+                await Task.Delay(250, Ct);
+            }
+        }
+
+        Assert.Equal(1, transport.SessionsEstablished);
+    }
+}
