@@ -1,7 +1,8 @@
 # Sourced by the scripts in this folder: installs the Debian packages the tests and the demo need, only when missing.
 # Say what is happening; never install silently.
 
-R2PS_APT_PACKAGES=(softhsm2 opensc rabbitmq-server)
+# docker-compose only validates compose/ (no Docker engine runs here).
+R2PS_APT_PACKAGES=(softhsm2 opensc rabbitmq-server docker-compose)
 
 say() { printf '==> %s\n' "$*"; }
 
