@@ -6,7 +6,7 @@ namespace R2ps.Cli.Tests;
 public class DemoCommandTests
 {
     [Fact]
-    public async Task Demo_runs_the_whole_flow_on_a_fresh_data_folder_and_again_on_the_same_one()
+    public async Task Demo_runs_the_whole_flow_through_the_bff_on_a_fresh_data_folder_and_again_on_the_same_one()
     {
         var data = Directory.CreateTempSubdirectory("r2ps-demo-test-");
         try
@@ -19,13 +19,16 @@ public class DemoCommandTests
                 using var json = JsonDocument.Parse(output);
                 var steps = json.RootElement.GetProperty("steps").EnumerateArray()
                     .Select(s => (Name: s.GetProperty("name").GetString()!, Result: s.GetProperty("result").GetString()!)).ToList();
-                Assert.Equal(10, steps.Count);
+                Assert.Equal(11, steps.Count);
+                Assert.StartsWith("http://127.0.0.1:", json.RootElement.GetProperty("bff").GetString(), StringComparison.Ordinal);
+                Assert.Contains(steps, s => s.Name == "Device session (HPKE mode_auth)" && s.Result.Contains("confirmation JWE opened", StringComparison.Ordinal));
                 Assert.Contains(steps, s => s.Result.Contains("signature verified", StringComparison.Ordinal));
                 Assert.Contains(steps, s => s.Result.Contains("shared secret equals", StringComparison.Ordinal));
                 Assert.Contains(steps, s => s.Name.StartsWith("Close", StringComparison.Ordinal) && s.Result.Contains("ACCESS_DENIED", StringComparison.Ordinal));
                 Assert.Contains(steps, s => s.Name.StartsWith("Leave it to expire", StringComparison.Ordinal) && s.Result.Contains("ACCESS_DENIED", StringComparison.Ordinal));
             }
             Assert.True(File.Exists(Path.Combine(data.FullName, "r2ps.db")));
+            Assert.True(File.Exists(Path.Combine(data.FullName, "bff.db")));
         }
         finally
         {
