@@ -12,5 +12,7 @@ public static class CliApplication
         BenchCommand.Create(),
         DemoCommand.Create(),
         ServeCommand.Create(),
+        AdminCommand.Create(),
+        WalletCommand.Create(),
     };
 }
