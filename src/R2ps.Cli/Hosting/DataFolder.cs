@@ -64,14 +64,14 @@ internal sealed class DataFolder
     };
 
     /// <summary>
-    /// The environment of a separate <c>R2ps.Worker</c> process on this folder. The PIN goes by the variable that the
-    /// worker's appsettings.json names (its own file would clash with a second PIN source), in the child's environment only.
+    /// The environment of a separate <c>R2ps.Worker</c> process on this folder (started in r2ps's own folder, so it reads
+    /// r2ps's appsettings.json, which names no PIN source).
     /// </summary>
     public Dictionary<string, string> WorkerEnvironment() => new(StringComparer.Ordinal)
     {
         ["DOTNET_ENVIRONMENT"] = "Production",
         [SoftHsmToken.ConfigurationVariable] = Token.ConfigurationPath,
-        ["R2PS_HSM_PIN"] = File.ReadAllText(UserPinFile),
+        ["Hsm__UserPinFile"] = UserPinFile,
         ["Hsm__ModulePath"] = Token.ModulePath,
         ["Hsm__TokenLabel"] = Token.Label,
         ["Store__ConnectionString"] = StoreConnectionString,
