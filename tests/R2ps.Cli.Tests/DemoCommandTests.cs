@@ -44,3 +44,32 @@ public class DemoCommandTests
         Assert.Contains("--ttl", error, StringComparison.Ordinal);
     }
 }
+
+[Collection(nameof(SharedConsole))]
+public class DemoOverRabbitMqTests
+{
+    [Fact]
+    public async Task Demo_over_rabbitmq_runs_the_flow_with_two_separate_worker_processes()
+    {
+        await using var node = await R2ps.Testing.RabbitMq.RabbitMqNode.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        var data = Directory.CreateTempSubdirectory("r2ps-demo-rabbitmq-test-");
+        try
+        {
+            var (exit, output, error) = await CliRunner.RunAsync("demo", "--data", data.FullName, "--ttl", "1", "--broker", "rabbitmq",
+                "--rabbitmq", node.AmqpUri.ToString(), "--workers", "2", "--json");
+
+            Assert.True(exit == 0, error);
+            using var json = JsonDocument.Parse(output);
+            Assert.Equal("rabbitmq", json.RootElement.GetProperty("broker").GetString());
+            Assert.Equal(2, json.RootElement.GetProperty("workers").GetInt32());
+            var results = json.RootElement.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("result").GetString()!).ToList();
+            Assert.Equal(11, results.Count);
+            Assert.Contains(results, r => r.Contains("signature verified", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            data.Delete(recursive: true);
+        }
+    }
+}
