@@ -6,10 +6,13 @@ namespace R2ps.Cli;
 /// <summary>The <c>r2ps</c> command tree; each command lives in its own file under Commands/.</summary>
 public static class CliApplication
 {
-    public static RootCommand Create() => new("r2ps — the R2PS remote-HSM backend: self-test, benchmarks, and (later) serve, demo, admin and wallet.")
+    public static RootCommand Create() => new("r2ps — the R2PS remote-HSM backend: serve, demo, admin, wallet, self-test and benchmarks.")
     {
         SelfTestCommand.Create(),
         BenchCommand.Create(),
         DemoCommand.Create(),
+        ServeCommand.Create(),
+        AdminCommand.Create(),
+        WalletCommand.Create(),
     };
 }

@@ -102,6 +102,27 @@ public sealed class R2psWallet
         }
     }
 
+    /// <summary>
+    /// Picks up a session this wallet logged into earlier — in another process, from state it kept (a CLI between
+    /// commands) — by its id, 32-byte session key and expiry. The key is copied; nothing is sent.
+    /// </summary>
+    public SignSession ResumeSession(string pakeSessionId, ReadOnlySpan<byte> sessionKey, DateTimeOffset expiresAt)
+    {
+        if (pakeSessionId is null || !EnvelopeRules.IsPakeSessionId(pakeSessionId))
+            throw new ArgumentException("Not a PAKE session id.", nameof(pakeSessionId));
+        if (sessionKey.Length != 32)
+            throw new ArgumentException("A session key is 32 bytes.", nameof(sessionKey));
+        var key = sessionKey.ToArray();
+        try
+        {
+            return new SignSession(this, pakeSessionId, key, expiresAt, task: null);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
     /// <summary>Logs in with <paramref name="currentPin"/> and sets <paramref name="newPin"/>; every session of the key ends.</summary>
     public async Task ChangePinAsync(string currentPin, string newPin, CancellationToken cancellationToken = default)
     {

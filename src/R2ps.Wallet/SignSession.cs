@@ -34,6 +34,16 @@ public sealed class SignSession : IDisposable
     /// <summary>The task the service confirmed, if one was asked for.</summary>
     public string? Task { get; }
 
+    /// <summary>
+    /// A copy of the session key, for a wallet that keeps the session between processes (see
+    /// <see cref="R2psWallet.ResumeSession"/>). The caller owns the copy: protect it at rest and zero it when done.
+    /// </summary>
+    public byte[] ExportSessionKey()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return (byte[])_sessionKey.Clone();
+    }
+
     /// <summary><c>pin_change</c> (within the service's window after login). Every session of the key ends, this one too.</summary>
     public Task ChangePinAsync(string newPin, CancellationToken cancellationToken = default) =>
         _wallet.RegisterRecordAsync(newPin, null, (type, pake, ct) => SendAsync(type, EnvelopeJson.Serialize(pake), ct), ServiceTypes.PinChange, cancellationToken);

@@ -13,17 +13,29 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Data folder (SQLite database and SoftHSM2 token); created when absent.", DefaultValueFactory = _ => Path.Combine(".data", "demo") };
+        var data = CommonOptions.Data("demo");
+        var broker = CommonOptions.Broker();
+        var rabbitMq = CommonOptions.RabbitMq();
+        var workers = new Option<int>("--workers") { Description = "With --broker rabbitmq: how many separate worker processes to start.", DefaultValueFactory = _ => 2 };
+        workers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 16) r.AddError("--workers must be between 1 and 16.");
+        });
         var ttl = new Option<double>("--ttl") { Description = "TTL in seconds of the session left to expire.", DefaultValueFactory = _ => 2 };
         ttl.Validators.Add(r =>
         {
             if (r.GetValueOrDefault<double>() is < 1 or > 120) r.AddError("--ttl must be between 1 and 120 seconds.");
         });
         var json = CommonOptions.Json();
-        var command = new Command("demo", "Run the Signera flow end to end in one process: onboarding, PIN registration, OPAQUE login, HSM key generation, listing, signing and verification, ECDH, close, and TTL expiry.")
+        var command = new Command("demo", "Run the Signera flow end to end through the BFF over HTTP: onboarding (admin API), HPKE device session, PIN registration, OPAQUE login, HSM key generation, listing, signing and verification, ECDH, close, and TTL expiry.")
         {
-            data, ttl, json,
+            data, ttl, broker, rabbitMq, workers, json,
         };
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(broker) == "rabbitmq" && string.IsNullOrWhiteSpace(r.GetValue(rabbitMq)))
+                r.AddError("--broker rabbitmq needs --rabbitmq amqp://user:pass@host:port/vhost.");
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var asJson = parse.GetValue(json);
@@ -33,17 +45,20 @@ internal static class DemoCommand
                 if (!asJson) AnsiConsole.MarkupLine(line);
             }
 
-            Say("[bold]R2PS demo[/] — the Signera flow against the HSM service on embedded defaults");
+            var topology = new DemoTopology(parse.GetValue(broker)!, parse.GetValue(rabbitMq), parse.GetValue(workers));
+            Say("[bold]R2PS demo[/] — the Signera flow through the BFF over HTTP");
             var selfTest = CryptoSelfTest.RunOrThrow();
             Say($"[green]✓[/] Cryptographic self-test: {selfTest.Count} known-answer checks passed");
 
             var dataDirectory = parse.GetValue(data)!;
-            Say($"… Starting the HSM service in this process (in-memory bus, SQLite and SoftHSM2 token in {Markup.Escape(Path.GetFullPath(dataDirectory))})");
+            Say(topology.Broker == "rabbitmq"
+                ? $"… Starting {topology.Workers} worker process(es) on RabbitMQ and the BFF in this process (SQLite and SoftHSM2 token in {Markup.Escape(Path.GetFullPath(dataDirectory))})"
+                : $"… Starting the BFF, worker and saga in this process (in-memory bus, SQLite and SoftHSM2 token in {Markup.Escape(Path.GetFullPath(dataDirectory))})");
             var start = Stopwatch.StartNew();
-            await using var system = await EmbeddedSystem.StartAsync(dataDirectory, new Dictionary<string, string?>(), cancellationToken);
-            Say($"[green]✓[/] Service started in {start.Elapsed.TotalMilliseconds:0} ms");
+            await using var system = await DemoSystem.StartAsync(dataDirectory, topology, line => Say("  " + Markup.Escape(line)), cancellationToken);
+            Say($"[green]✓[/] Service started in {start.Elapsed.TotalMilliseconds:0} ms; BFF at {Markup.Escape(system.BffAddress.ToString())}");
 
-            var demo = new SigneraDemo(system, step => Say(
+            var demo = new SigneraDemo(system.BffAddress, system.AdminToken, step => Say(
                 $"[green]✓[/] {Markup.Escape(step.Name)} [grey]({step.Elapsed.TotalMilliseconds:0} ms)[/]: {Markup.Escape(step.Result)}"));
             await demo.RunAsync(TimeSpan.FromSeconds(parse.GetValue(ttl)), cancellationToken);
 
@@ -51,7 +66,10 @@ internal static class DemoCommand
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
-                    data = system.DataDirectory,
+                    data = system.Data.Root,
+                    bff = system.BffAddress.ToString(),
+                    broker = topology.Broker,
+                    workers = topology.Broker == "rabbitmq" ? topology.Workers : 0,
                     total_ms = total.Elapsed.TotalMilliseconds,
                     steps = demo.Steps.Select(s => new { name = s.Name, ms = s.Elapsed.TotalMilliseconds, result = s.Result }),
                 }));
@@ -62,7 +80,7 @@ internal static class DemoCommand
                 table.AddRow(Markup.Escape(step.Name), step.Elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
             table.AddRow("[bold]Total (incl. start-up)[/]", total.Elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine("[green]Demo complete[/]: signature verified, ECDH matched, session closed, second session expired by TTL.");
+            AnsiConsole.MarkupLine("[green]Demo complete[/]: through the BFF — device session established, signature verified, ECDH matched, session closed, second session expired by TTL.");
             return 0;
         });
         return command;

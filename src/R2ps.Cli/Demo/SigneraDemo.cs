@@ -1,14 +1,13 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.Extensions.DependencyInjection;
 using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Protocol;
 using R2ps.Protocol.Payloads;
-using R2ps.Store;
 using R2ps.Wallet;
+using R2ps.Wallet.Http;
 
 namespace R2ps.Cli.Demo;
 
@@ -16,13 +15,15 @@ namespace R2ps.Cli.Demo;
 internal sealed record DemoStep(string Name, TimeSpan Elapsed, string Result);
 
 /// <summary>
-/// The "Signera" flow of seed 000 against the embedded system: onboard a device, register its PIN, log in with OPAQUE,
-/// create an HSM key, list it, sign a payload and verify the signature with the listed public key, ECDH, close the
-/// session, and leave a second session to expire by TTL. Each step reports as it finishes.
+/// The "Signera" flow of seed 000 through the BFF over HTTP, as a wallet runs it: onboard a device through the admin API,
+/// establish the HPKE device session, register its PIN, log in with OPAQUE, create an HSM key, list it, sign a payload
+/// and verify the signature with the listed public key, ECDH, close the session, and leave a second session to expire by
+/// TTL. Each step reports as it finishes.
 /// </summary>
-internal sealed class SigneraDemo(EmbeddedSystem system, Action<DemoStep> report)
+internal sealed class SigneraDemo(Uri bffAddress, string adminToken, Action<DemoStep> report)
 {
     private const string Pin = "123456";
+    private const string Context = "hsm";
     private static readonly byte[] Payload = Encoding.UTF8.GetBytes("Signera något med användarens HSM-nyckel");
 
     private readonly List<DemoStep> _steps = [];
@@ -31,20 +32,32 @@ internal sealed class SigneraDemo(EmbeddedSystem system, Action<DemoStep> report
 
     public async Task RunAsync(TimeSpan expiringSessionTtl, CancellationToken cancellationToken)
     {
+        using var http = new HttpClient { BaseAddress = bffAddress, Timeout = TimeSpan.FromSeconds(30) };
         using var deviceKey = SoftwareEcKey.Generate(EcCurve.P256);
         var clientId = "demo-wallet-" + Hex.Encode(RandomNumberGenerator.GetBytes(4));
         var kid = Base64Std.Encode(deviceKey.PublicKey.ToCompressed());
         using var device = new R2psDevice(clientId, kid, deviceKey);
-        var wallet = new R2psWallet(device, system.ServerPublicKey, system.Transport);
 
-        var code = await Step("Onboard device (admin: register client, one-time code)", async () =>
+        var (keys, code) = await Step("Onboard device (admin API: register client, one-time code)", async () =>
         {
-            var clients = system.Services.GetRequiredService<IClientRegistry>();
-            var codes = system.Services.GetRequiredService<IRegistrationCodeStore>();
-            await clients.RegisterAsync(new ClientRegistration(clientId, kid, deviceKey.PublicKey.ToSpki(), [EmbeddedSystem.Context]), cancellationToken);
-            var issued = await codes.IssueAsync(clientId, kid, cancellationToken)
-                ?? throw new InvalidOperationException("The store issued no registration code.");
-            return (issued.Code, $"client {clientId}, code valid until {issued.ExpiresAt:HH:mm:ss}");
+            var pinned = await HttpR2psTransport.GetKeysAsync(http, cancellationToken);
+            if (!pinned.ServerKeys.ContainsKey(Context))
+                throw new InvalidOperationException($"No worker serves context '{Context}'.");
+            var registered = await new R2psAdminClient(http, adminToken).RegisterAsync(clientId, kid, deviceKey.PublicKey, [Context], cancellationToken);
+            // The admin answer names the server key too: it must be the one the BFF publishes.
+            if (!Base64Std.Decode(registered.ServerPublicKey).AsSpan().SequenceEqual(pinned.ServerKeys[Context].ToSpki()))
+                throw new CryptographicException("The admin API and GET /r2ps/v1/keys name different server keys.");
+            var expires = DateTimeOffset.FromUnixTimeSeconds(registered.AuthorizationExpiresAt);
+            return ((pinned, registered.Authorization), $"POST /admin/v1/clients → client {clientId}, code valid until {expires:HH:mm:ss}");
+        });
+
+        using var transport = new HttpR2psTransport(http, device, keys.BffKey);
+        var wallet = new R2psWallet(device, keys.ServerKeys[Context], transport);
+
+        await Step("Device session (HPKE mode_auth)", async () =>
+        {
+            await transport.EstablishAsync(cancellationToken);
+            return (0, $"POST /r2ps/v1/device-sessions → session {transport.SessionId![..16]}…; confirmation JWE opened: the BFF holds the pinned key");
         });
 
         await Step("PIN registration (OPAQUE, hardened PIN)", async () =>
