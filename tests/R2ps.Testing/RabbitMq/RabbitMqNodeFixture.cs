@@ -1,5 +1,7 @@
 using Xunit;
 
+using R2ps.Messaging.LocalBroker;
+
 namespace R2ps.Testing.RabbitMq;
 
 /// <summary>
