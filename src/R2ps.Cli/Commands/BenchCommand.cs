@@ -82,9 +82,9 @@ internal static class BenchCommand
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} wallet(s), {1} worker process(es), {2:0.#} s each, a login every {3} signs; broker: {4}; {5} cores, load {6} at start.",
                 settings.Wallets, settings.Workers, settings.Duration.TotalSeconds, settings.SignsPerLogin, Markup.Escape(r.Broker), r.ProcessorCount,
                 r.LoadAverageAtStart is { } average ? average.ToString("0.00", CultureInfo.InvariantCulture) : "unknown");
-            var table = new Table().AddColumns("Path", "Operation", "count", "ops / s", "p50 ms", "p95 ms", "p99 ms", "max ms");
-            LoadRows(table, "in process (core direct)", r.InProcess);
-            LoadRows(table, "end to end (HTTP, BFF, RabbitMQ)", r.EndToEnd);
+            var table = new Table().AddColumns("Path", "Op", "count", "ops / s", "p50 ms", "p95 ms", "p99 ms", "max ms");
+            LoadRows(table, "in-process", r.InProcess);
+            LoadRows(table, "e2e", r.EndToEnd);
             AnsiConsole.Write(table);
             foreach (var (path, load) in new[] { ("in process", r.InProcess), ("end to end", r.EndToEnd) })
             {
