@@ -1,6 +1,5 @@
 using System.Text;
 using R2ps.Messaging.LocalBroker;
-using R2ps.Testing.RabbitMq;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

@@ -2,7 +2,7 @@ using Xunit;
 
 using R2ps.Messaging.LocalBroker;
 
-namespace R2ps.Testing.RabbitMq;
+namespace R2ps.Store.Tests.RabbitMq;
 
 /// <summary>
 /// An xunit class or collection fixture holding one <see cref="RabbitMqNode"/> for its tests:
