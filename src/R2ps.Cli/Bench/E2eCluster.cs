@@ -44,13 +44,13 @@ internal sealed class E2eCluster : IAsyncDisposable
     /// <summary>Where the broker is: the private node's URI, or the one given (without credentials).</summary>
     public string BrokerDescription { get; private set; } = string.Empty;
 
-    public static async Task<E2eCluster> StartAsync(Uri? rabbitMq, int workers, SoftHsmToken token, string userPin, string userPinFile,
+    public static async Task<E2eCluster> StartAsync(Uri? rabbitMq, int workers, int minThreads, SoftHsmToken token, string userPin, string userPinFile,
         string directory, int hsmSessions, Action<string> progress, CancellationToken cancellationToken)
     {
         var cluster = new E2eCluster();
         try
         {
-            await cluster.StartCoreAsync(rabbitMq, workers, token, userPin, userPinFile, directory, hsmSessions, progress, cancellationToken).ConfigureAwait(false);
+            await cluster.StartCoreAsync(rabbitMq, workers, minThreads, token, userPin, userPinFile, directory, hsmSessions, progress, cancellationToken).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -60,7 +60,7 @@ internal sealed class E2eCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(Uri? rabbitMq, int workers, SoftHsmToken token, string userPin, string userPinFile, string directory, int hsmSessions,
+    private async Task StartCoreAsync(Uri? rabbitMq, int workers, int minThreads, SoftHsmToken token, string userPin, string userPinFile, string directory, int hsmSessions,
         Action<string> progress, CancellationToken cancellationToken)
     {
         Uri broker;
@@ -106,6 +106,8 @@ internal sealed class E2eCluster : IAsyncDisposable
             ["Logging__LogLevel__MassTransit"] = "Warning",
             ["Logging__LogLevel__R2ps.Service"] = "Warning",
         };
+        // The runtime's thread-pool minimum setting (runtimeconfig System.Threading.ThreadPool.MinThreads), in hexadecimal.
+        if (minThreads > 0) environment["DOTNET_ThreadPool_ForceMinWorkerThreads"] = minThreads.ToString("x", CultureInfo.InvariantCulture);
         progress($"Starting {workers} worker process(es)");
         for (var i = 1; i <= workers; i++)
             _workers.Add(WorkerProcessHost.Start($"bench-w{i}", directory, environment));
