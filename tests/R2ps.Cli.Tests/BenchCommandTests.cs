@@ -43,3 +43,49 @@ public class BenchHsmCommandTests
         Assert.True(root.GetProperty("hsm_to_dotnet_sign_ratio").GetDouble() > 0);
     }
 }
+
+[Collection(nameof(SharedConsole))]
+public class BenchE2eCommandTests
+{
+    [Fact]
+    public async Task Bench_e2e_signs_through_the_bff_and_a_worker_process_without_errors_and_reports_the_in_process_ratio()
+    {
+        // A private RabbitMQ node, one worker process, the BFF on loopback; no timing is asserted, only that work was done.
+        var (exit, output, error) = await CliRunner.RunAsync("bench", "e2e", "--seconds", "2", "--wallets", "2", "--workers", "1", "--signs-per-login", "5", "--json");
+
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal(2, root.GetProperty("wallets").GetInt32());
+        Assert.Equal(1, root.GetProperty("workers").GetInt32());
+        Assert.Equal(5, root.GetProperty("signs_per_login").GetInt32());
+        Assert.StartsWith("private node", root.GetProperty("broker").GetString(), StringComparison.Ordinal);
+        foreach (var path in new[] { "e2e", "in_process" })
+        {
+            var run = root.GetProperty(path);
+            Assert.True(run.GetProperty("signs").GetInt64() > 0, path);
+            Assert.True(run.GetProperty("logins").GetInt64() > 0, path);
+            Assert.True(run.GetProperty("signs_per_s").GetDouble() > 0, path);
+            Assert.Equal(0, run.GetProperty("error_count").GetInt64());
+            Assert.Empty(run.GetProperty("errors").EnumerateObject());
+            foreach (var operation in new[] { "login", "sign", "session_end" })
+            {
+                var latency = run.GetProperty("latency_ms").GetProperty(operation);
+                Assert.True(latency.GetProperty("p50").GetDouble() <= latency.GetProperty("p95").GetDouble(), $"{path} {operation}");
+                Assert.True(latency.GetProperty("p95").GetDouble() <= latency.GetProperty("p99").GetDouble(), $"{path} {operation}");
+            }
+
+            Assert.Equal(run.GetProperty("signs").GetInt64(), run.GetProperty("latency_ms").GetProperty("sign").GetProperty("count").GetInt64());
+        }
+
+        Assert.True(root.GetProperty("e2e_to_in_process_sign_ratio").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Bench_e2e_refuses_a_broker_that_is_not_on_loopback()
+    {
+        var (exit, _, error) = await CliRunner.RunAsync("bench", "e2e", "--rabbitmq", "amqp://guest:guest@192.0.2.10:5672/");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("--rabbitmq", error, StringComparison.Ordinal);
+    }
+}

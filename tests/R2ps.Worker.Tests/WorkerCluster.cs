@@ -9,7 +9,7 @@ using R2ps.Hsm;
 using R2ps.Messaging;
 using R2ps.Sessions;
 using R2ps.Store;
-using R2ps.Testing.RabbitMq;
+using R2ps.Messaging.LocalBroker;
 using R2ps.Wallet;
 
 namespace R2ps.Worker.Tests;

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
 using System.Text.Json;
 using System.Security.Cryptography;
+using R2ps.Cli.Bench;
 using R2ps.Crypto.Benchmarks;
 using R2ps.Hsm;
 using R2ps.Hsm.Benchmarks;
@@ -16,7 +18,135 @@ internal static class BenchCommand
     {
         Opaque(),
         Hsm(),
+        E2e(),
     };
+
+    private static Command E2e()
+    {
+        var wallets = new Option<int>("--wallets") { Description = "Concurrent wallets (each its own device, PIN, sessions and HSM key).", DefaultValueFactory = _ => 8 };
+        wallets.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError("--wallets must be between 1 and 256.");
+        });
+        var workers = new Option<int>("--workers") { Description = "Worker processes on the request queue.", DefaultValueFactory = _ => 1 };
+        workers.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 8) r.AddError("--workers must be between 1 and 8.");
+        });
+        var seconds = new Option<double>("--seconds") { Description = "Timed part of each measurement (in-process, then end to end).", DefaultValueFactory = _ => 10 };
+        seconds.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is <= 0 or > 600) r.AddError("--seconds must be more than 0 and at most 600.");
+        });
+        var signsPerLogin = new Option<int>("--signs-per-login") { Description = "Signs in one session before the wallet ends it and logs in again.", DefaultValueFactory = _ => 20 };
+        signsPerLogin.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError("--signs-per-login must be between 1 and 100000.");
+        });
+        var rabbitMq = new Option<string?>("--rabbitmq") { Description = "A running broker on loopback (amqp://user:pass@127.0.0.1:5672/); default: a private node started for the run." };
+        rabbitMq.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string?>();
+            if (value is not null && ParseLoopbackBroker(value) is null)
+                r.AddError("--rabbitmq must be an amqp:// URI on a loopback address (127.0.0.1, ::1 or localhost).");
+        });
+        var minThreads = new Option<int>("--min-threads") { Description = "Thread-pool minimum in every process of the run (the HSM and SQLite calls block pool threads); 0 = the runtime's default.", DefaultValueFactory = _ => 32 };
+        minThreads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 512) r.AddError("--min-threads must be between 0 and 512.");
+        });
+        var json = CommonOptions.Json();
+        var command = new Command("e2e", "Wallets over HTTP → BFF (device sessions) → RabbitMQ → worker processes: logins/s, signs/s, p50/p95/p99 per operation and errors by code; and in the same run the same workload on the service core in process (no HTTP, no broker), as a ratio.")
+        {
+            wallets, workers, seconds, signsPerLogin, rabbitMq, minThreads, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var asJson = parse.GetValue(json);
+            var settings = new E2eSettings(parse.GetValue(wallets), parse.GetValue(workers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
+                parse.GetValue(signsPerLogin), parse.GetValue(rabbitMq) is { } uri ? ParseLoopbackBroker(uri) : null, parse.GetValue(minThreads));
+            var r = await E2eBenchmark.RunAsync(settings, line => { if (!asJson) Console.Error.WriteLine("… " + line); }, cancellationToken);
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["wallets"] = settings.Wallets,
+                    ["workers"] = settings.Workers,
+                    ["seconds"] = settings.Duration.TotalSeconds,
+                    ["signs_per_login"] = settings.SignsPerLogin,
+                    ["min_threads"] = settings.MinThreads,
+                    ["broker"] = r.Broker,
+                    ["processor_count"] = r.ProcessorCount,
+                    ["load_average_1m_at_start"] = r.LoadAverageAtStart,
+                    ["e2e"] = LoadJson(r.EndToEnd),
+                    ["in_process"] = LoadJson(r.InProcess),
+                    ["e2e_to_in_process_sign_ratio"] = r.SignRatio,
+                }));
+                return 0;
+            }
+
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} wallet(s), {1} worker process(es), {2:0.#} s each, a login every {3} signs, thread-pool minimum {7}; broker: {4}; {5} cores, load {6} at start.",
+                settings.Wallets, settings.Workers, settings.Duration.TotalSeconds, settings.SignsPerLogin, Markup.Escape(r.Broker), r.ProcessorCount,
+                r.LoadAverageAtStart is { } average ? average.ToString("0.00", CultureInfo.InvariantCulture) : "unknown",
+                settings.MinThreads == 0 ? "default" : settings.MinThreads.ToString(CultureInfo.InvariantCulture));
+            var table = new Table().AddColumns("Path", "Op", "count", "ops / s", "p50 ms", "p95 ms", "p99 ms", "max ms");
+            LoadRows(table, "in-process", r.InProcess);
+            LoadRows(table, "e2e", r.EndToEnd);
+            AnsiConsole.Write(table);
+            foreach (var (path, load) in new[] { ("in process", r.InProcess), ("end to end", r.EndToEnd) })
+            {
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "Errors {0}: {1}", path, load.ErrorCount == 0
+                    ? "[green]none[/]"
+                    : "[red]" + Markup.Escape(string.Join(", ", load.Errors.Select(e => $"{e.Key} × {e.Value}"))) + "[/]");
+            }
+
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]e2e signs/s ÷ in-process signs/s = {0}[/] ({1} ÷ {2}).",
+                Ratio(r.SignRatio), Rate(r.EndToEnd.PerSecond(LoadRun.Sign)), Rate(r.InProcess.PerSecond(LoadRun.Sign)));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Only a broker on this machine: the benchmark talks to nothing else.</summary>
+    private static Uri? ParseLoopbackBroker(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps")) return null;
+        var loopback = string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase)
+            || (IPAddress.TryParse(uri.IdnHost, out var address) && IPAddress.IsLoopback(address));
+        return loopback ? uri : null;
+    }
+
+    private static Dictionary<string, object> LoadJson(LoadResult load) => new()
+    {
+        ["elapsed_s"] = load.Elapsed.TotalSeconds,
+        ["logins"] = load.Count(LoadRun.Login),
+        ["signs"] = load.Count(LoadRun.Sign),
+        ["session_ends"] = load.Count(LoadRun.SessionEnd),
+        ["logins_per_s"] = load.PerSecond(LoadRun.Login),
+        ["signs_per_s"] = load.PerSecond(LoadRun.Sign),
+        ["latency_ms"] = load.Operations.ToDictionary(o => o.Key, o => new Dictionary<string, double>
+        {
+            ["count"] = o.Value.Count,
+            ["p50"] = o.Value.P50Ms,
+            ["p95"] = o.Value.P95Ms,
+            ["p99"] = o.Value.P99Ms,
+            ["max"] = o.Value.MaxMs,
+        }, StringComparer.Ordinal),
+        ["errors"] = load.Errors,
+        ["error_count"] = load.ErrorCount,
+    };
+
+    private static void LoadRows(Table table, string path, LoadResult load)
+    {
+        foreach (var operation in LoadRun.Operations)
+        {
+            var s = load.Operations[operation];
+            table.AddRow(operation == LoadRun.Operations[0] ? path : "", operation, s.Count.ToString("N0", CultureInfo.InvariantCulture),
+                Rate(load.PerSecond(operation)), Ms(s.P50Ms), Ms(s.P95Ms), Ms(s.P99Ms), Ms(s.MaxMs));
+        }
+
+        static string Ms(double ms) => ms.ToString("0.00", CultureInfo.InvariantCulture);
+    }
 
     private static Command Hsm()
     {

@@ -1,5 +1,5 @@
 using System.Text;
-using R2ps.Testing.RabbitMq;
+using R2ps.Messaging.LocalBroker;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

@@ -4,10 +4,11 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace R2ps.Testing.RabbitMq;
+namespace R2ps.Messaging.LocalBroker;
 
 /// <summary>
-/// A RabbitMQ broker for tests. If <c>R2PS_RABBITMQ_URI</c> is set, that broker is used as it is. Otherwise a private
+/// A RabbitMQ broker for tests and local runs (<c>r2ps bench e2e</c>). If <c>R2PS_RABBITMQ_URI</c> is set (and
+/// <see cref="RabbitMqNodeOptions.RequirePrivateNode"/> is not), that broker is used as it is. Otherwise a private
 /// <c>rabbitmq-server</c> node (Debian package) is started on free loopback ports, with its own node name, its own HOME
 /// (so its own Erlang cookie), its own database and log directories under a temporary folder, and no plugins unless the
 /// management plugin is asked for. A private node can be stopped and started again (same ports, same data) to test
@@ -44,7 +45,7 @@ public sealed class RabbitMqNode : IAsyncDisposable
         _options = options;
         _binDirectory = binDirectory;
         _baseDirectory = Directory.CreateTempSubdirectory("r2ps-rabbitmq-").FullName;
-        NodeName = $"r2ps-test-{Guid.NewGuid():N}"[..22] + "@localhost";
+        NodeName = $"{options.NodeNamePrefix}-{Guid.NewGuid():N}"[..(options.NodeNamePrefix.Length + 13)] + "@localhost";
         AmqpPort = FreeLoopbackPort();
         var distributionPort = FreeLoopbackPort();
         ManagementPort = options.EnableManagement ? FreeLoopbackPort() : null;
@@ -433,7 +434,7 @@ public sealed class RabbitMqNode : IAsyncDisposable
         if (IsExternal)
         {
             throw new InvalidOperationException(
-                $"The broker comes from {UriVariable}; it cannot be stopped or restarted by a test. Use RabbitMqNodeOptions.RequirePrivateNode.");
+                $"The broker comes from {UriVariable}; it cannot be stopped or restarted from here. Use RabbitMqNodeOptions.RequirePrivateNode.");
         }
     }
 

@@ -1,4 +1,4 @@
-namespace R2ps.Testing.RabbitMq;
+namespace R2ps.Messaging.LocalBroker;
 
 /// <summary>How <see cref="RabbitMqNode.StartAsync"/> gets a broker.</summary>
 public sealed class RabbitMqNodeOptions
@@ -11,6 +11,9 @@ public sealed class RabbitMqNodeOptions
     /// the broker, which an external one cannot do.
     /// </summary>
     public bool RequirePrivateNode { get; set; }
+
+    /// <summary>Start of the private node's Erlang name (a random suffix follows), e.g. <c>r2ps-test</c> or <c>r2ps-bench</c>.</summary>
+    public string NodeNamePrefix { get; set; } = "r2ps-test";
 
     /// <summary>Longest wait for the node to accept connections.</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);

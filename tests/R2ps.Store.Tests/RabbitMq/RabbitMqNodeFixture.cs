@@ -1,6 +1,8 @@
 using Xunit;
 
-namespace R2ps.Testing.RabbitMq;
+using R2ps.Messaging.LocalBroker;
+
+namespace R2ps.Store.Tests.RabbitMq;
 
 /// <summary>
 /// An xunit class or collection fixture holding one <see cref="RabbitMqNode"/> for its tests:

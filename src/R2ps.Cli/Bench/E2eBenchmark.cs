@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using R2ps.Hsm;
+
+namespace R2ps.Cli.Bench;
+
+/// <summary>What <c>r2ps bench e2e</c> runs.</summary>
+/// <param name="Wallets">Concurrent wallets, each with its own device, PIN, session and HSM key.</param>
+/// <param name="Workers">Worker processes competing on the request queue.</param>
+/// <param name="Duration">Timed part of each of the two measurements.</param>
+/// <param name="SignsPerLogin">Signs in one session before the wallet ends it and logs in again.</param>
+/// <param name="RabbitMq">A broker to use; null starts a private node for the run.</param>
+/// <param name="MinThreads">Thread-pool minimum (worker and I/O threads) in every process of the run; 0 = the runtime's default.</param>
+internal sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq, int MinThreads);
+
+/// <summary>Both measurements of one run and the machine they ran on.</summary>
+internal sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult EndToEnd, LoadResult InProcess, int ProcessorCount, double? LoadAverageAtStart)
+{
+    /// <summary>End-to-end signs/s ÷ in-process signs/s: what HTTP, device sessions, the broker and the process hops cost.</summary>
+    public double SignRatio => InProcess.PerSecond(LoadRun.Sign) is > 0 and var baseline ? EndToEnd.PerSecond(LoadRun.Sign) / baseline : 0;
+}
+
+/// <summary>
+/// <c>r2ps bench e2e</c>: first the in-process baseline (service core called directly, same HSM and SQLite kind), then the
+/// same workload end to end (HTTP → BFF → RabbitMQ → worker processes). Everything lives in a temporary folder (SoftHSM2
+/// tokens, SQLite files, PIN file) that is deleted at the end; every process started is stopped.
+/// </summary>
+internal static class E2eBenchmark
+{
+    /// <summary>HSM sessions per process (workers and baseline alike); modest for a small machine.</summary>
+    public const int HsmSessions = 4;
+
+    public static async Task<E2eResult> RunAsync(E2eSettings settings, Action<string> progress, CancellationToken cancellationToken)
+    {
+        var loadAverage = ReadLoadAverage();
+        // The HSM and SQLite calls block pool threads; on 2 cores the pool then grows about one thread per 0.5–1 s and
+        // latencies jump in whole seconds. A floor (the same in every process) measures the system, not the thread injection.
+        ThreadPool.GetMinThreads(out var minWorker, out var minIo);
+        if (settings.MinThreads > 0) ThreadPool.SetMinThreads(Math.Max(minWorker, settings.MinThreads), Math.Max(minIo, settings.MinThreads));
+        var directory = Directory.CreateTempSubdirectory("r2ps-bench-e2e-");
+        try
+        {
+            var userPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            var soPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            var pinFile = Path.Combine(directory.FullName, "user-pin");
+            await File.WriteAllTextAsync(pinFile, userPin, cancellationToken).ConfigureAwait(false);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+            progress($"Creating throw-away SoftHSM2 tokens in {directory.FullName}");
+            var hsm = Path.Combine(directory.FullName, "hsm");
+            var baselineToken = SoftHsmToken.Ensure(hsm, "r2ps-bench-inproc", soPin, userPin);
+            var clusterToken = SoftHsmToken.Ensure(hsm, "r2ps-bench", soPin, userPin);
+
+            LoadResult inProcess;
+            progress("In-process baseline: starting the service core (in-memory bus, SQLite, SoftHSM2)");
+            var target = await InProcessTarget.StartAsync(baselineToken, pinFile, Path.Combine(directory.FullName, "in-process.db"), HsmSessions, cancellationToken)
+                .ConfigureAwait(false);
+            await using (target.ConfigureAwait(false))
+            {
+                inProcess = await MeasureAsync(settings, "in-process", target.CreateWalletAsync, progress, cancellationToken).ConfigureAwait(false);
+            }
+
+            LoadResult endToEnd;
+            string broker;
+            var cluster = await E2eCluster.StartAsync(settings.RabbitMq, settings.Workers, settings.MinThreads, clusterToken, userPin, pinFile, directory.FullName, HsmSessions,
+                progress, cancellationToken).ConfigureAwait(false);
+            await using (cluster.ConfigureAwait(false))
+            {
+                broker = cluster.BrokerDescription;
+                endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken).ConfigureAwait(false);
+                if (cluster.DeadWorkerReport() is { } dead) throw new InvalidOperationException(dead);
+                progress("Stopping the BFF, the workers and the broker");
+            }
+
+            return new E2eResult(settings, broker, endToEnd, inProcess, Environment.ProcessorCount, loadAverage);
+        }
+        finally
+        {
+            ThreadPool.SetMinThreads(minWorker, minIo);
+            SqliteConnection.ClearAllPools();
+            try
+            {
+                directory.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still held by a dying process; the temporary folder is cleaned eventually.
+            }
+        }
+    }
+
+    private static async Task<LoadResult> MeasureAsync(E2eSettings settings, string label, Func<CancellationToken, Task<BenchWallet>> createWallet,
+        Action<string> progress, CancellationToken cancellationToken)
+    {
+        progress($"{label}: registering {settings.Wallets} wallet(s) (PIN, one P-256 key each; not timed)");
+        var wallets = new List<BenchWallet>(settings.Wallets);
+        try
+        {
+            for (var i = 0; i < settings.Wallets; i++)
+                wallets.Add(await createWallet(cancellationToken).ConfigureAwait(false));
+            progress(string.Create(CultureInfo.InvariantCulture,
+                $"{label}: {settings.Wallets} wallet(s) for {settings.Duration.TotalSeconds:0.#} s, a login every {settings.SignsPerLogin} signs"));
+            return await LoadRun.RunAsync(wallets, settings.Duration, settings.SignsPerLogin, label, progress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var wallet in wallets) wallet.Dispose();
+        }
+    }
+
+    /// <summary>The 1-minute load average (Linux), to judge how busy the machine was; null where there is none.</summary>
+    private static double? ReadLoadAverage()
+    {
+        try
+        {
+            var text = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg") : null;
+            var first = text?.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+            return double.TryParse(first, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+}
