@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using R2ps.Messaging;
 using R2ps.Service;
@@ -39,15 +41,21 @@ public static class TimeoutBudget
     }
 }
 
-/// <summary>Runs <see cref="TimeoutBudget.Check"/> when the worker's options are validated at start.</summary>
+/// <summary>
+/// Runs <see cref="TimeoutBudget.Check"/> when the worker's options are validated at start. <see cref="R2psServiceOptions"/>
+/// are bound here from configuration, not taken from <c>IOptions</c>: their post-configuration reads the worker's options,
+/// which are being validated right now (a cycle).
+/// </summary>
 internal sealed class TimeoutBudgetValidator(IOptions<MessagingOptions> messaging, IOptions<SignSessionOptions> sessions,
-    IOptions<StoreOptions> store, IOptions<R2psServiceOptions> service) : IValidateOptions<WorkerOptions>
+    IOptions<StoreOptions> store, IServiceProvider services) : IValidateOptions<WorkerOptions>
 {
     public ValidateOptionsResult Validate(string? name, WorkerOptions options)
     {
         try
         {
-            var failures = TimeoutBudget.Check(messaging.Value, sessions.Value, store.Value, service.Value);
+            var service = new R2psServiceOptions();
+            services.GetService<IConfiguration>()?.GetSection(R2psServiceOptions.SectionName).Bind(service);
+            var failures = TimeoutBudget.Check(messaging.Value, sessions.Value, store.Value, service);
             return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
         }
         catch (OptionsValidationException)
