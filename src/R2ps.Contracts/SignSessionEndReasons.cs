@@ -23,4 +23,7 @@ public static class SignSessionEndReasons
 
     /// <summary>The client key was locked out after failed finalizes.</summary>
     public const string LockedOut = "locked-out";
+
+    /// <summary>The client key began more logins than <c>SignSessions:MaxSessionsPerKey</c> allows: its oldest session made room.</summary>
+    public const string Superseded = "superseded";
 }

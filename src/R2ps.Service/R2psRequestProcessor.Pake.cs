@@ -72,7 +72,8 @@ public sealed partial class R2psRequestProcessor
     }
 
     /// <summary>
-    /// A new PIN: every session of the key ends, then the record replaces the old one, then failures are forgotten.
+    /// A new PIN: every session of the key ends, then the record replaces the old one, then every session ends again
+    /// (one begun meanwhile from the old record), then failures are forgotten.
     /// Sessions end first, so a failure part-way leaves the old PIN with no session rather than the new PIN with old
     /// sessions alive; once that first change committed, the rest runs to the end whatever the caller does.
     /// </summary>
@@ -85,6 +86,9 @@ public sealed partial class R2psRequestProcessor
         }
         await _ports.Sessions.EndClientSessionsAsync(call.ClientId, call.Kid, SessionEndReasons.PinChanged, cancellationToken).ConfigureAwait(false);
         await _ports.OpaqueRecords.PutAsync(call.ClientId, call.Kid, recordBytes, CancellationToken.None).ConfigureAwait(false);
+        // Again, now that the new record is stored: a login evaluate that read the OLD record while the first end ran
+        // may have begun its pending session since; ended here, its finalize finds nothing to activate.
+        await _ports.Sessions.EndClientSessionsAsync(call.ClientId, call.Kid, SessionEndReasons.PinChanged, CancellationToken.None).ConfigureAwait(false);
         await _ports.Lockout.ResetAsync(call.ClientId, call.Kid, CancellationToken.None).ConfigureAwait(false);
     }
 

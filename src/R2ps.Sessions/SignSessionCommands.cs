@@ -5,7 +5,7 @@ using R2ps.Contracts;
 namespace R2ps.Sessions;
 
 /// <summary><see cref="ISignSessionCommands"/> over MassTransit request clients with an explicit timeout.</summary>
-public sealed class SignSessionCommands(IBus bus, IOptions<SignSessionOptions> options) : ISignSessionCommands
+public sealed class SignSessionCommands(IBus bus, ISignSessionReader reader, IOptions<SignSessionOptions> options) : ISignSessionCommands
 {
     readonly RequestTimeout _timeout = RequestTimeout.After(ms: (int)options.Value.RequestTimeout.TotalMilliseconds);
 
@@ -13,6 +13,7 @@ public sealed class SignSessionCommands(IBus bus, IOptions<SignSessionOptions> o
     public async Task BeginLoginAsync(BeginSignSessionLogin command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        await MakeRoomAsync(command, cancellationToken).ConfigureAwait(false);
         await bus.CreateRequestClient<BeginSignSessionLogin>(_timeout)
             .GetResponse<SignSessionLoginPending>(command, cancellationToken)
             .ConfigureAwait(false);
@@ -61,5 +62,24 @@ public sealed class SignSessionCommands(IBus bus, IOptions<SignSessionOptions> o
         return response.Message.Count;
     }
 
-    RequestTimeout FanOutTimeout => RequestTimeout.After(ms: (int)Math.Min(int.MaxValue, _timeout.Value.TotalMilliseconds * 2));
+    /// <summary>
+    /// Keeps a key under <see cref="SignSessionOptions.MaxSessionsPerKey"/> by ending its oldest sessions. Ending rather
+    /// than refusing: the key's owner can always log in (an app that leaked sessions is not locked out until their TTL),
+    /// and a flood of logins with a stolen device key only ends that key's own sessions — each login is charged against
+    /// the lockout anyway.
+    /// </summary>
+    async Task MakeRoomAsync(BeginSignSessionLogin command, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var existing = await reader.FindByClientAsync(command.ClientId, command.Kid, cancellationToken).ConfigureAwait(false);
+        var others = existing.Where(s => s.SessionId != command.SessionId).ToList(); // a redelivered begin finds itself
+        var excess = others.Count - (settings.MaxSessionsPerKey - 1);
+        if (excess <= 0)
+            return;
+        var oldest = others.OrderBy(s => s.StartedAt).ThenBy(s => s.SessionId).Take(excess).ToList();
+        await SignSessionFanOut.CloseAll(this, oldest, SignSessionEndReasons.Superseded, settings.FanOutParallelism, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    RequestTimeout FanOutTimeout => RequestTimeout.After(ms: (int)Math.Min(int.MaxValue, options.Value.FanOutTimeout.TotalMilliseconds));
 }

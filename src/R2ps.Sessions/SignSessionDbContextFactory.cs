@@ -22,7 +22,9 @@ public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionD
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
         _options = new DbContextOptionsBuilder<SignSessionDbContext>()
-            .UseSqlite(settings.ConnectionString)
+            // Microsoft.Data.Sqlite retries a busy statement until the command timeout (30 s by default): bound it too.
+            .UseSqlite(WithDefaultTimeout(settings.ConnectionString, settings.CommandTimeoutSeconds),
+                sqlite => sqlite.CommandTimeout(settings.CommandTimeoutSeconds))
             .AddInterceptors(new SqliteBusyTimeout(settings.BusyTimeout))
             .Options;
     }
@@ -50,6 +52,16 @@ public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionD
             _schemaReady = true;
         }
     }
+
+    /// <summary>
+    /// The connection string with <c>Default Timeout</c> (the command timeout of commands made on the connection, outside
+    /// EF Core too) set to <paramref name="seconds"/>, unless the connection string sets a timeout itself.
+    /// </summary>
+    internal static string WithDefaultTimeout(string connectionString, int seconds) =>
+        // "Default Timeout" and its alias "Command Timeout" are the only keywords that mention a timeout.
+        connectionString.Contains("timeout", StringComparison.OrdinalIgnoreCase)
+            ? connectionString
+            : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = seconds }.ToString();
 
     /// <summary>Sets SQLite's busy timeout on every connection, so two processes on one file wait for each other's writes.</summary>
     sealed class SqliteBusyTimeout(TimeSpan timeout) : DbConnectionInterceptor

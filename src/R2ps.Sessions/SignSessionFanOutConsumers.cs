@@ -1,4 +1,5 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using R2ps.Contracts;
 
 namespace R2ps.Sessions;
@@ -7,7 +8,8 @@ namespace R2ps.Sessions;
 /// <c>session_context_end</c>: closes, through the saga, every session bound to the context and replies once all of
 /// them are gone, so a request that follows the reply cannot find one of them alive.
 /// </summary>
-public sealed class CloseSignSessionContextConsumer(ISignSessionReader reader, ISignSessionCommands commands) :
+public sealed class CloseSignSessionContextConsumer(ISignSessionReader reader, ISignSessionCommands commands,
+    IOptions<SignSessionOptions> options) :
     IConsumer<CloseSignSessionContext>
 {
     /// <inheritdoc />
@@ -17,7 +19,8 @@ public sealed class CloseSignSessionContextConsumer(ISignSessionReader reader, I
         var message = context.Message;
         var sessions = await reader.FindByBindingAsync(message.ClientId, message.Kid, message.Context, context.CancellationToken)
             .ConfigureAwait(false);
-        await SignSessionFanOut.CloseAll(commands, sessions, SignSessionEndReasons.ContextClosed, context.CancellationToken)
+        await SignSessionFanOut.CloseAll(commands, sessions, SignSessionEndReasons.ContextClosed, options.Value.FanOutParallelism,
+                context.CancellationToken)
             .ConfigureAwait(false);
         await context.RespondAsync(new SignSessionContextClosed(sessions.Count)).ConfigureAwait(false);
     }
@@ -27,7 +30,8 @@ public sealed class CloseSignSessionContextConsumer(ISignSessionReader reader, I
 /// Revocation, new PIN, lockout: closes, through the saga, every session of the client key in every context and
 /// replies once all of them are gone.
 /// </summary>
-public sealed class EndClientSignSessionsConsumer(ISignSessionReader reader, ISignSessionCommands commands) :
+public sealed class EndClientSignSessionsConsumer(ISignSessionReader reader, ISignSessionCommands commands,
+    IOptions<SignSessionOptions> options) :
     IConsumer<EndClientSignSessions>
 {
     /// <inheritdoc />
@@ -36,14 +40,17 @@ public sealed class EndClientSignSessionsConsumer(ISignSessionReader reader, ISi
         ArgumentNullException.ThrowIfNull(context);
         var message = context.Message;
         var sessions = await reader.FindByClientAsync(message.ClientId, message.Kid, context.CancellationToken).ConfigureAwait(false);
-        await SignSessionFanOut.CloseAll(commands, sessions, message.Reason, context.CancellationToken).ConfigureAwait(false);
+        await SignSessionFanOut.CloseAll(commands, sessions, message.Reason, options.Value.FanOutParallelism, context.CancellationToken)
+            .ConfigureAwait(false);
         await context.RespondAsync(new ClientSignSessionsEnded(sessions.Count)).ConfigureAwait(false);
     }
 }
 
+/// <summary>Ends many sessions through the saga, a bounded number at a time (a key with many sessions must not flood the saga's endpoint).</summary>
 static class SignSessionFanOut
 {
     public static Task CloseAll(ISignSessionCommands commands, IReadOnlyList<SignSessionSnapshot> sessions, string reason,
-        CancellationToken cancellationToken) =>
-        Task.WhenAll(sessions.Select(session => commands.CloseAsync(session.SessionId, reason, cancellationToken)));
+        int parallelism, CancellationToken cancellationToken) =>
+        Parallel.ForEachAsync(sessions, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (session, token) => await commands.CloseAsync(session.SessionId, reason, token).ConfigureAwait(false));
 }

@@ -23,14 +23,44 @@ public sealed class SignSessionOptions
     /// <summary>Whether this process runs the sweeper. Several sweepers on one database are harmless.</summary>
     public bool SweeperEnabled { get; set; } = true;
 
-    /// <summary>Timeout of every request to the saga (begin, activate, close, fan-out).</summary>
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Timeout of every request to the saga (begin, activate, close; a fan-out gets twice this). Well below the
+    /// caller's <c>Messaging:RequestTimeout</c> (10 s by default), so a saga that is slow fails the request as
+    /// SERVICE_UNAVAILABLE while the caller still waits, rather than changing state after the caller was told 503.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Saga endpoint: concurrent messages, and partitions (messages of one session never run concurrently).</summary>
     public int ConcurrencyLimit { get; set; } = 16;
 
-    /// <summary>How long a SQLite statement waits for another connection's write lock.</summary>
-    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a SQLite statement waits for another connection's write lock (the <c>busy_timeout</c> pragma, and the
+    /// command timeout rounded up to whole seconds, which bounds Microsoft.Data.Sqlite's own retries on a busy file:
+    /// its default is 30 s). Must be below <see cref="RequestTimeout"/>; a statement that still finds the file locked
+    /// fails and the saga's message retry runs it again.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Live sessions (pending or active) one client key <c>(client_id, kid)</c> may hold: a login beyond it ends the
+    /// key's oldest sessions first. A soft cap: logins that begin at the same moment may pass it by their number.
+    /// </summary>
+    public int MaxSessionsPerKey { get; set; } = 16;
+
+    /// <summary>
+    /// The longest an activated session may live, whatever the activation asks for (PROTOCOL.md 1.5: the default
+    /// maximum is 15 min). Keep it at least <c>R2ps:DefaultMaxSessionDuration</c>, which the worker checks at start.
+    /// </summary>
+    public TimeSpan MaxSessionDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Sessions a fan-out (context close, revocation, new PIN, lockout, the cap above) ends at once.</summary>
+    public int FanOutParallelism { get; set; } = 8;
+
+    /// <summary>The timeout of a fan-out request: it makes bounded requests of its own.</summary>
+    public TimeSpan FanOutTimeout => RequestTimeout * 2;
+
+    /// <summary>The command timeout of the saga's SQLite connections: <see cref="BusyTimeout"/> in whole seconds, at least 1 (0 would mean no limit).</summary>
+    public int CommandTimeoutSeconds => Math.Max(1, (int)Math.Ceiling(BusyTimeout.TotalSeconds));
 }
 
 /// <summary>Rejects unusable <see cref="SignSessionOptions"/> at start.</summary>
@@ -55,6 +85,14 @@ public sealed class SignSessionOptionsValidator : IValidateOptions<SignSessionOp
             failures.Add($"{SignSessionOptions.SectionName}:ConcurrencyLimit must be between 1 and 1024.");
         if (options.BusyTimeout < TimeSpan.Zero || options.BusyTimeout > TimeSpan.FromMinutes(5))
             failures.Add($"{SignSessionOptions.SectionName}:BusyTimeout must be between 0 and 5 min.");
+        else if (options.RequestTimeout > TimeSpan.Zero && TimeSpan.FromSeconds(options.CommandTimeoutSeconds) >= options.RequestTimeout)
+            failures.Add($"{SignSessionOptions.SectionName}:BusyTimeout (rounded up to whole seconds) must be below RequestTimeout, or a locked database outlasts every request to the saga.");
+        if (options.MaxSessionDuration <= TimeSpan.Zero || options.MaxSessionDuration > TimeSpan.FromDays(1))
+            failures.Add($"{SignSessionOptions.SectionName}:MaxSessionDuration must be positive and at most 1 day.");
+        if (options.MaxSessionsPerKey is < 1 or > 1024)
+            failures.Add($"{SignSessionOptions.SectionName}:MaxSessionsPerKey must be between 1 and 1024.");
+        if (options.FanOutParallelism is < 1 or > 64)
+            failures.Add($"{SignSessionOptions.SectionName}:FanOutParallelism must be between 1 and 64.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

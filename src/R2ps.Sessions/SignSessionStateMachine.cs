@@ -12,12 +12,18 @@ namespace R2ps.Sessions;
 public sealed class SignSessionStateMachine : MassTransitStateMachine<SignSessionState>
 {
     readonly TimeProvider _time;
+    readonly TimeSpan _maxSessionDuration;
 
-    /// <summary>Defines the states, events and behaviour; <paramref name="timeProvider"/> is the clock of every expiry check.</summary>
-    public SignSessionStateMachine(TimeProvider timeProvider)
+    /// <summary>
+    /// Defines the states, events and behaviour; <paramref name="timeProvider"/> is the clock of every expiry check, and
+    /// no session is activated for longer than <see cref="SignSessionOptions.MaxSessionDuration"/>.
+    /// </summary>
+    public SignSessionStateMachine(TimeProvider timeProvider, Microsoft.Extensions.Options.IOptions<SignSessionOptions> options)
     {
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(options);
         _time = timeProvider;
+        _maxSessionDuration = options.Value.MaxSessionDuration;
 
         InstanceState(x => x.CurrentState);
 
@@ -65,7 +71,10 @@ public sealed class SignSessionStateMachine : MassTransitStateMachine<SignSessio
                 .Finalize());
 
         During(Active,
-            Ignore(LoginBegun),
+            // A begin re-sent after its session was activated (a slow redelivery): answer it, so its sender is not left
+            // waiting for a timeout; the session itself is not touched.
+            When(LoginBegun)
+                .Respond(c => new SignSessionLoginPending(c.Saga.CorrelationId)),
             // A KE3 is accepted once: a second activation (a replayed finalize) is refused.
             When(ActivationRequested)
                 .Respond(c => new SignSessionNotActivated(c.Saga.CorrelationId, SignSessionNotActivatedReasons.NotPending)),
@@ -136,9 +145,13 @@ public sealed class SignSessionStateMachine : MassTransitStateMachine<SignSessio
         // The login state has served its purpose; keep no more sealed material at rest than the session needs.
         session.SealedLoginState = null;
         session.Task = message.Task;
-        session.ActivatedAt = Now;
-        session.ExpiresAt = message.ExpiresAt;
-        session.DueAt = message.ExpiresAt;
+        var now = Now;
+        session.ActivatedAt = now;
+        // The worker computes the expiry; the saga still refuses to hold a session longer than the configured maximum.
+        var latest = now + _maxSessionDuration;
+        var expiresAt = message.ExpiresAt < latest ? message.ExpiresAt : latest;
+        session.ExpiresAt = expiresAt;
+        session.DueAt = expiresAt;
     }
 
     SignSessionEnded Ended(SignSessionState session, string reason) =>

@@ -25,7 +25,8 @@ public static class StoreDatabase
         switch (TryNormalizeProvider(options.Provider))
         {
             case StoreProviders.Sqlite:
-                builder.UseSqlite(options.ConnectionString);
+                builder.UseSqlite(WithDefaultTimeout(options.ConnectionString, options.SqliteCommandTimeoutSeconds),
+                    sqlite => sqlite.CommandTimeout(options.SqliteCommandTimeoutSeconds));
                 builder.AddInterceptors(new SqliteConnectionSetup(options.SqliteBusyTimeout));
                 break;
             case StoreProviders.Postgres:
@@ -37,6 +38,18 @@ public static class StoreDatabase
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// The connection string with <c>Default Timeout</c> (the command timeout of commands made on the connection, outside
+    /// EF Core too) set to <paramref name="seconds"/>, unless the connection string sets it itself.
+    /// </summary>
+    internal static string WithDefaultTimeout(string connectionString, int seconds)
+    {
+        // "Default Timeout" and its alias "Command Timeout" are the only keywords that mention a timeout.
+        if (connectionString.Contains("timeout", StringComparison.OrdinalIgnoreCase))
+            return connectionString;
+        return new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = seconds }.ToString();
     }
 
     /// <summary>Why <see cref="StoreProviders.Postgres"/> is refused in this build.</summary>

@@ -14,8 +14,16 @@ public sealed class StoreOptions
     /// </summary>
     public string ConnectionString { get; set; } = string.Empty;
 
-    /// <summary>SQLite only: how long a connection waits for another process's write lock before failing.</summary>
-    public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// SQLite only: how long a statement waits for another process's write lock before failing (the <c>busy_timeout</c>
+    /// pragma, and the command timeout rounded up to whole seconds, which bounds Microsoft.Data.Sqlite's own retries —
+    /// 30 s by default). Kept well below the caller's <c>Messaging:RequestTimeout</c> (10 s), so a locked file fails the
+    /// request while the caller still waits instead of completing it after the caller was told 503.
+    /// </summary>
+    public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The SQLite command timeout: <see cref="SqliteBusyTimeout"/> in whole seconds, at least 1 (0 would mean no limit).</summary>
+    public int SqliteCommandTimeoutSeconds => Math.Max(1, (int)Math.Ceiling(SqliteBusyTimeout.TotalSeconds));
 
     /// <summary>Create this store's tables at start-up when they are absent.</summary>
     public bool CreateSchemaAtStart { get; set; } = true;

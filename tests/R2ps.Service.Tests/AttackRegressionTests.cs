@@ -7,6 +7,7 @@ using R2ps.Crypto.Pin;
 using R2ps.Protocol;
 using R2ps.Protocol.Envelopes;
 using R2ps.Protocol.Payloads;
+using R2ps.Service.Ports;
 using R2ps.Wallet;
 
 namespace R2ps.Service.Tests;
@@ -121,6 +122,42 @@ public class AttackRegressionTests
         // The caller's token is cancelled right after the first state change; the record and the reset still happen.
         await session.ChangePinAsync("222222", Ct);
         harness.Sessions.AfterEndClientSessions = null;
+        using var again = await wallet.LoginAsync("222222", cancellationToken: Ct);
+    }
+
+    [Fact]
+    public async Task A_login_evaluated_on_the_old_record_during_a_pin_change_cannot_finalize_afterwards()
+    {
+        // PROTOCOL.md 1.5: a session ends on a new PIN. An authenticate evaluate that read the OLD record after the
+        // change ended the key's sessions, but before the new record was stored, must not finalize into a session.
+        using var harness = new ServiceHarness();
+        var wallet = await harness.RegisteredWalletAsync("111111");
+        using var session = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        var password = PinHardening.HardenPin(wallet.Device.Key, "111111");
+        var client = new OpaqueClient(new OpaqueOptions { Context = Encoding.UTF8.GetBytes(wallet.Options.OpaqueContext) });
+        using var login = client.GenerateKE1(password);
+        string? pakeSessionId = null;
+        byte[]? ke2 = null;
+        harness.Store.BeforePut = _ =>
+        {
+            harness.Store.BeforePut = null;
+            var evaluated = R2psJson.Deserialize<PakeResponse>(wallet.SendDeviceRequestAsync(ServiceTypes.Authenticate,
+                PakeJson(PakeRequest.Evaluate, login.Ke1), cancellationToken: Ct).GetAwaiter().GetResult(), "PAKE response");
+            pakeSessionId = evaluated.PakeSessionId;
+            ke2 = Base64Std.Decode(evaluated.Resp!);
+        };
+
+        await session.ChangePinAsync("222222", Ct);
+
+        Assert.NotNull(pakeSessionId);
+        Assert.Null(harness.Sessions.Get(pakeSessionId)); // ended after the new record was stored
+        Assert.Contains((pakeSessionId, SessionEndReasons.PinChanged), harness.Sessions.Ended);
+        // The old PIN's KE3 is right for the KE2 it got, but there is no pending login left to activate.
+        using var finish = client.GenerateKE3(login, ke2!, Encoding.UTF8.GetBytes(wallet.Options.ServerIdentity),
+            Encoding.UTF8.GetBytes(wallet.Device.ClientId));
+        var error = await Assert.ThrowsAsync<R2psClientException>(() => wallet.SendDeviceRequestAsync(
+            ServiceTypes.Authenticate, PakeJson(PakeRequest.Finalize, finish.Ke3), pakeSessionId, Ct));
+        Assert.Equal(ErrorCode.AccessDenied, error.Code);
         using var again = await wallet.LoginAsync("222222", cancellationToken: Ct);
     }
 

@@ -13,7 +13,7 @@ internal sealed class SagaHarness : IAsyncDisposable
     readonly TempDatabase _database = new();
     readonly ServiceProvider _provider;
 
-    SagaHarness()
+    SagaHarness(Action<SignSessionOptions>? configure)
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Clock);
@@ -26,6 +26,7 @@ internal sealed class SagaHarness : IAsyncDisposable
                 options.ConnectionString = _database.ConnectionString;
                 options.SweeperEnabled = false;
                 options.RequestTimeout = TimeSpan.FromSeconds(10);
+                configure?.Invoke(options);
             });
             bus.AddConsumer<SignSessionEndedRecorder>();
         });
@@ -45,9 +46,11 @@ internal sealed class SagaHarness : IAsyncDisposable
 
     public IBus Bus => _provider.GetRequiredService<IBus>();
 
-    public static async Task<SagaHarness> StartAsync()
+    public string ConnectionString => _database.ConnectionString;
+
+    public static async Task<SagaHarness> StartAsync(Action<SignSessionOptions>? configure = null)
     {
-        var harness = new SagaHarness();
+        var harness = new SagaHarness(configure);
         await harness.Harness.Start();
         return harness;
     }

@@ -43,11 +43,17 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
         {
             await _dbContext.SaveChangesAsync(CancellationToken).ConfigureAwait(false);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException exception) when (exception is not DbUpdateConcurrencyException)
         {
-            // Most likely a duplicate key: forget the entry so this DbContext can still load the existing row.
+            // A duplicate key means the row is there: forget the entry so this DbContext can load it. Anything else (a
+            // locked file, a constraint of another kind) is a real failure and must not pass for "already exists".
             entry.State = EntityState.Detached;
-            return null!;
+            var exists = await _dbContext.Set<TSaga>().AsNoTracking()
+                .AnyAsync(x => x.CorrelationId == instance.CorrelationId, CancellationToken)
+                .ConfigureAwait(false);
+            if (exists)
+                return null!;
+            throw;
         }
 
         return await _factory.CreateSagaConsumeContext(_dbContext, _consumeContext, instance, SagaConsumeContextMode.Insert)
@@ -92,11 +98,18 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
         }
     }
 
-    /// <summary>Writes the changes the state machine made, if the row still has the version that was loaded.</summary>
+    /// <summary>
+    /// Writes the changes the state machine made, if the row still has the version that was loaded. A message that
+    /// changed nothing (a reply-only event, a premature expiry) writes nothing: no lock taken, no version bumped.
+    /// </summary>
     /// <exception cref="DbUpdateConcurrencyException">The row changed or went away since it was loaded.</exception>
     public async Task Update(SagaConsumeContext<TSaga> context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var entry = _dbContext.Entry(context.Saga);
+        entry.DetectChanges();
+        if (entry.State == EntityState.Unchanged)
+            return;
         context.Saga.Version++;
         await _dbContext.SaveChangesAsync(CancellationToken).ConfigureAwait(false);
     }

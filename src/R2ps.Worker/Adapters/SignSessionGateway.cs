@@ -11,7 +11,8 @@ namespace R2ps.Worker.Adapters;
 /// <summary>
 /// <see cref="ISignSessionGateway"/> over the saga: commands as bounded MassTransit requests
 /// (<see cref="ISignSessionCommands"/>), reads from the saga's table (<see cref="ISignSessionReader"/>), so any worker
-/// serves any step. A saga that does not answer in time (or a broker that is down) → SERVICE_UNAVAILABLE.
+/// serves any step. A saga that does not answer in time, or a command that cannot be sent (a broker that is down) →
+/// SERVICE_UNAVAILABLE.
 /// </summary>
 internal sealed class SignSessionGateway(ISignSessionCommands commands, ISignSessionReader reader) : ISignSessionGateway
 {
@@ -72,6 +73,12 @@ internal sealed class SignSessionGateway(ISignSessionCommands commands, ISignSes
         catch (RequestTimeoutException e)
         {
             throw new R2psException(ErrorCode.ServiceUnavailable, "The session service did not answer in time.", e);
+        }
+        catch (RequestException e) when (e is not RequestFaultException)
+        {
+            // The command could not be sent (broker unreachable, bus stopping): nobody answered, like a timeout. A
+            // RequestFaultException — the saga failed the command — stays a fault (SERVER_ERROR).
+            throw new R2psException(ErrorCode.ServiceUnavailable, "The session service could not be reached.", e);
         }
     }
 }

@@ -49,9 +49,10 @@ internal sealed class AnswerUnreadableRequestObserver(string requestQueue) : IRe
     {
         responseAddress = null!;
         requestId = default;
-        var body = context.Body.GetBytes();
-        if (body.Length > MaxEnvelopeBytes)
+        // Length first: GetBytes copies the whole body, and a huge poison message must not be copied to be refused.
+        if (context.Body.Length is not { } length || length > MaxEnvelopeBytes)
             return false;
+        var body = context.Body.GetBytes();
         try
         {
             using var document = JsonDocument.Parse(body);

@@ -1,5 +1,8 @@
+using System.Text.Json;
 using MassTransit;
+using Microsoft.Extensions.Logging;
 using R2ps.Contracts;
+using R2ps.Protocol;
 using R2ps.Service;
 
 namespace R2ps.Worker.Consumers;
@@ -10,17 +13,46 @@ namespace R2ps.Worker.Consumers;
 /// contract itself (no envelope) throws, which makes it a poison message: it goes to the error queue and the requester
 /// gets a fault, which the client turns into SERVER_ERROR.
 /// </summary>
-public sealed class HandleR2psRequestConsumer(R2psRequestProcessor processor) : IConsumer<HandleR2psRequest>
+/// <remarks>
+/// A request carries the caller's deadline (its time-to-live = the client's <c>Messaging:RequestTimeout</c>). The broker
+/// drops a request that expires while queued, but not one already handed to this worker (prefetched) — so the consumer
+/// checks it too: an expired request is never processed (the caller already answered 503, and must not find that a
+/// state change it was told failed happened anyway), and is answered SERVICE_UNAVAILABLE — the same answer the caller
+/// gave itself, cheap, and it spares a caller whose clock runs behind ours its wait. A request still in time is
+/// processed with a token that fires at the deadline, so no new step starts once the caller has stopped waiting.
+/// Hosts must keep their clocks in sync (as the envelope's <c>iat</c> check already requires).
+/// </remarks>
+public sealed partial class HandleR2psRequestConsumer(R2psRequestProcessor processor, TimeProvider time, ILogger<HandleR2psRequestConsumer> logger)
+    : IConsumer<HandleR2psRequest>
 {
+    internal static readonly R2psReply Expired = new(ErrorCode.ServiceUnavailable.HttpStatus(),
+        JsonSerializer.Serialize(new ErrorBody(ErrorCode.ServiceUnavailable.ToWire(), "The request expired before a worker took it.")));
+
     /// <inheritdoc />
     public async Task Consume(ConsumeContext<HandleR2psRequest> context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var envelope = context.Message.Envelope
             ?? throw new MalformedRequestMessageException($"The {nameof(HandleR2psRequest)} message carries no envelope.");
-        var reply = await processor.ProcessAsync(envelope, context.CancellationToken).ConfigureAwait(false);
+
+        var remaining = context.ExpirationTime is { } expiration
+            ? new DateTimeOffset(DateTime.SpecifyKind(expiration, DateTimeKind.Utc)) - time.GetUtcNow()
+            : Timeout.InfiniteTimeSpan;
+        if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
+        {
+            LogExpired(-remaining.TotalMilliseconds);
+            await context.RespondAsync(Expired).ConfigureAwait(false);
+            return;
+        }
+
+        using var deadline = remaining == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(remaining, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, deadline.Token);
+        var reply = await processor.ProcessAsync(envelope, linked.Token).ConfigureAwait(false);
         await context.RespondAsync(new R2psReply(reply.Status, reply.Body)).ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a request that expired {LateMs} ms before it was taken; answered SERVICE_UNAVAILABLE")]
+    partial void LogExpired(double lateMs);
 }
 
 /// <summary>A request message that does not meet the message contract (as opposed to an envelope the protocol refuses).</summary>

@@ -16,7 +16,7 @@ public static class ServiceCoreExtensions
     /// Registers <see cref="R2psServiceOptions"/> (section <c>R2ps</c>, validated at start; the audit log's worker id is
     /// <c>Worker:Id</c> unless <c>R2ps:WorkerId</c> is set), the OPRF seed (read and unsealed at start, or created once and
     /// shared by every worker) and <see cref="R2psRequestProcessor"/> over the ports registered by the store, HSM and
-    /// session registrations.
+    /// session registrations; and the start-up check that the inner timeouts fit the caller's (<see cref="TimeoutBudget"/>).
     /// </summary>
     public static IServiceCollection AddR2psServiceCore(this IServiceCollection services, IConfiguration configuration)
     {
@@ -32,6 +32,8 @@ public static class ServiceCoreExtensions
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<R2psServiceOptions>, R2psServiceOptionsValidator>());
+        // Checked with the worker's options at start: inner waits must end before the caller's (see TimeoutBudget).
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, TimeoutBudgetValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
         services.TryAddSingleton<OprfSeedHolder>();
