@@ -2,7 +2,8 @@
 # Say what is happening; never install silently.
 
 # docker-compose only validates compose/ (no Docker engine runs here).
-R2PS_APT_PACKAGES=(softhsm2 opensc rabbitmq-server docker-compose)
+# libsqlite3-0: the system SQLite the store loads (see src/R2ps.Store/SqliteNativeLibrary.cs).
+R2PS_APT_PACKAGES=(softhsm2 opensc rabbitmq-server docker-compose libsqlite3-0)
 
 say() { printf '==> %s\n' "$*"; }
 
