@@ -7,17 +7,18 @@ using Spectre.Console;
 namespace R2ps.Cli.Commands;
 
 /// <summary>
-/// <c>r2ps serve all|bff|worker</c>: the service's roles, together in one process or apart. Configuration as any .NET
+/// <c>r2ps serve all|bff|worker|saga</c>: the service's roles, together in one process or apart. Configuration as any .NET
 /// host reads it — appsettings.json (current directory), environment variables (<c>Admin__Token</c>, <c>RabbitMq__Uri</c>),
 /// and <c>--Section:Key=value</c> arguments — over the data folder's defaults; <c>--broker</c> and <c>--rabbitmq</c> win.
 /// </summary>
 internal static class ServeCommand
 {
-    public static Command Create() => new("serve", "Run the service: 'all' (BFF + worker + saga in one process), 'bff' or 'worker'. Ctrl+C stops it.")
+    public static Command Create() => new("serve", "Run the service: 'all' (BFF + worker + saga in one process), 'bff', 'worker' or 'saga'. Ctrl+C stops it.")
     {
         Role("all", ServerRole.All, "BFF, worker and sign-session saga in ONE process (in-memory bus by default)."),
         Role("bff", ServerRole.Bff, "The BFF alone (HTTP ingress, device sessions, admin API); workers reach it over RabbitMQ."),
         Role("worker", ServerRole.Worker, "One HSM worker (request consumer, admin consumers, the saga and its sweeper), as src/R2ps.Worker."),
+        Role("saga", ServerRole.Saga, "The sign-session saga alone (state machine, fan-out consumers, expiry sweeper) on the broker; no HSM."),
     };
 
     private static Command Role(string name, ServerRole role, string description)
@@ -27,7 +28,7 @@ internal static class ServeCommand
         var broker = CommonOptions.Broker();
         var rabbitMq = CommonOptions.RabbitMq();
         var command = new Command(name, description) { data, broker, rabbitMq };
-        if (role != ServerRole.Worker) command.Options.Add(urls);
+        if (role is ServerRole.All or ServerRole.Bff) command.Options.Add(urls);
         // Anything else on the line is configuration (--Hsm:SessionPoolSize=4), as for any .NET host.
         command.TreatUnmatchedTokensAsErrors = false;
         command.Validators.Add(r =>
@@ -49,12 +50,17 @@ internal static class ServeCommand
             if (parse.GetResult(broker) is { Implicit: false }) overrides["Messaging:Transport"] = parse.GetValue(broker);
             else defaults["Messaging:Transport"] = parse.GetValue(broker);
             if (parse.GetValue(rabbitMq) is { } uri) overrides["RabbitMq:Uri"] = uri;
-            var listen = role == ServerRole.Worker ? null : parse.GetValue(urls) ?? (HasUrlsConfigured(parse.UnmatchedTokens) ? null : CommonOptions.DefaultUrl);
+            var listen = role is ServerRole.Worker or ServerRole.Saga ? null : parse.GetValue(urls) ?? (HasUrlsConfigured(parse.UnmatchedTokens) ? null : CommonOptions.DefaultUrl);
 
             console.MarkupLine($"[bold]r2ps serve {name}[/] — {Markup.Escape(description)}");
             console.MarkupLine($"  data folder   {Markup.Escape(dataFolder.Root)} (SQLite r2ps.db, bff.db; SoftHSM2 token '{Markup.Escape(dataFolder.Token.Label)}' in hsm/)");
             if (parse.GetValue(rabbitMq) is { } shown) console.MarkupLine($"  rabbitmq      {Markup.Escape(Redact(shown))}");
-            console.MarkupLine("… starting (self-test, HSM, store, bus" + (role == ServerRole.Worker ? ")" : ", Kestrel)"));
+            console.MarkupLine(role switch
+            {
+                ServerRole.Saga => "… starting (saga store, bus)",
+                ServerRole.Worker => "… starting (self-test, HSM, store, bus)",
+                _ => "… starting (self-test, HSM, store, bus, Kestrel)",
+            });
 
             await using var server = await ServerHost.StartAsync(role, new ServerHostSettings
             {

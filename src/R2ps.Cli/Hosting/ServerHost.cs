@@ -8,6 +8,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using R2ps.Bff.Endpoints;
 using R2ps.Bff.Hosting;
+using R2ps.Messaging;
+using R2ps.Sessions;
 using R2ps.Worker.Hosting;
 
 namespace R2ps.Cli.Hosting;
@@ -23,6 +25,13 @@ internal enum ServerRole
 
     /// <summary>A worker (request consumer, admin consumers, saga and its sweeper): the registrations of R2ps.Worker.</summary>
     Worker,
+
+    /// <summary>
+    /// The sign-session saga alone (state machine, fan-out consumers, expiry sweeper) on the broker: no HSM, no request
+    /// consumer. Workers host the saga too; a saga host adds capacity for session lifecycle messages and keeps expiring
+    /// sessions while no worker runs.
+    /// </summary>
+    Saga,
 }
 
 /// <summary>How a <see cref="ServerHost"/> is configured.</summary>
@@ -68,13 +77,16 @@ internal sealed class ServerHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         var args = settings.UseStandardSources ? settings.Arguments.ToArray() : [];
         IHost host;
-        if (role == ServerRole.Worker)
+        if (role is ServerRole.Worker or ServerRole.Saga)
         {
             var builder = Host.CreateApplicationBuilder(settings.UseStandardSources
                 ? new HostApplicationBuilderSettings { Args = args }
                 : new HostApplicationBuilderSettings { DisableDefaults = true });
             Configure(builder.Configuration, builder.Logging, settings);
-            AddWorker(builder.Services, builder.Configuration);
+            if (role == ServerRole.Worker)
+                AddWorker(builder.Services, builder.Configuration);
+            else
+                builder.Services.AddR2psMessaging(builder.Configuration, bus => bus.AddSignSessions());
             host = builder.Build();
         }
         else
@@ -103,7 +115,7 @@ internal sealed class ServerHost : IAsyncDisposable
             throw;
         }
 
-        var addresses = role == ServerRole.Worker
+        var addresses = role is ServerRole.Worker or ServerRole.Saga
             ? []
             : host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
                 .Select(a => new Uri(a.TrimEnd('/') + "/")).ToList() ?? [];
