@@ -57,6 +57,7 @@ public sealed class BffCluster : IAsyncLifetime
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["SOFTHSM2_CONF"] = token.ConfigurationPath,
             ["R2PS_HSM_PIN"] = TestHsm.UserPin,
+            ["Hsm__UserPinEnvironmentVariable"] = "R2PS_HSM_PIN",
             ["Hsm__ModulePath"] = token.ModulePath,
             ["Hsm__TokenLabel"] = TokenLabel,
             ["Hsm__SessionPoolSize"] = "2",

@@ -88,6 +88,7 @@ public sealed class WorkerCluster : IAsyncLifetime
         _workerEnvironment["DOTNET_ENVIRONMENT"] = "Production";
         _workerEnvironment["SOFTHSM2_CONF"] = token.ConfigurationPath;
         _workerEnvironment["R2PS_HSM_PIN"] = UserPin;
+        _workerEnvironment["Hsm__UserPinEnvironmentVariable"] = "R2PS_HSM_PIN";
         _workerEnvironment["Hsm__ModulePath"] = token.ModulePath;
         _workerEnvironment["Hsm__TokenLabel"] = TokenLabel;
         _workerEnvironment["Hsm__SessionPoolSize"] = "2";
