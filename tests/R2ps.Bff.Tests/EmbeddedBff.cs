@@ -49,6 +49,7 @@ public sealed class EmbeddedBff : IAsyncLifetime
             ["Messaging:RequestTimeout"] = "00:00:05",
             // The worker's timeout budget: the saga's waits (× 2 for a fan-out, + 1 s) must end inside the caller's 5 s.
             ["SignSessions:RequestTimeout"] = "00:00:01.500",
+            ["SignSessions:BusyTimeout"] = "00:00:01",
             ["Worker:Id"] = "embedded",
             ["Worker:Context"] = Context,
             ["Hsm:ModulePath"] = token.ModulePath,

@@ -118,6 +118,7 @@ public sealed class JavaInteropRealPathTests(WorkerCluster cluster)
             ["Messaging:RequestTimeout"] = WorkerCluster.ClientTimeout.ToString("c", CultureInfo.InvariantCulture),
             // The worker's timeout budget: the saga's waits (× 2 for a fan-out, + 1 s) must end inside the caller's 5 s.
             ["SignSessions:RequestTimeout"] = "00:00:01.500",
+            ["SignSessions:BusyTimeout"] = "00:00:01",
             ["Store:ConnectionString"] = database,
             ["SignSessions:ConnectionString"] = database,
             ["Hsm:ModulePath"] = token.ModulePath,
