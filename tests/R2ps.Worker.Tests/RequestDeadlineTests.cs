@@ -40,6 +40,18 @@ public sealed class RequestDeadlineTests
     }
 
     [Fact]
+    public async Task A_request_whose_expiration_is_a_year_ahead_of_the_workers_clock_is_processed_with_a_bounded_deadline()
+    {
+        // The worker's clock is far behind the sender's (or a test moved it back): no timer can run that long.
+        await using var worker = await ConsumerHarness.StartAsync(clockAhead: TimeSpan.FromDays(-365));
+
+        var reply = await worker.SendAsync("not-a-jws");
+
+        Assert.Equal(400, reply.Status);
+        Assert.Single(worker.Audit.Records);
+    }
+
+    [Fact]
     public async Task A_request_taken_after_its_expiration_is_answered_service_unavailable_without_being_processed()
     {
         // The request lived 10 s (the caller's timeout); this worker takes it one minute later, e.g. from its prefetch.

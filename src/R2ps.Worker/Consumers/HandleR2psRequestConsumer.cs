@@ -25,6 +25,9 @@ namespace R2ps.Worker.Consumers;
 public sealed partial class HandleR2psRequestConsumer(R2psRequestProcessor processor, TimeProvider time, ILogger<HandleR2psRequestConsumer> logger)
     : IConsumer<HandleR2psRequest>
 {
+    /// <summary>The longest a request may run, whatever its expiration says (request timeouts are validated to 5 min).</summary>
+    internal static readonly TimeSpan MaxDeadline = TimeSpan.FromMinutes(5);
+
     internal static readonly R2psReply Expired = new(ErrorCode.ServiceUnavailable.HttpStatus(),
         JsonSerializer.Serialize(new ErrorBody(ErrorCode.ServiceUnavailable.ToWire(), "The request expired before a worker took it.")));
 
@@ -45,6 +48,9 @@ public sealed partial class HandleR2psRequestConsumer(R2psRequestProcessor proce
             return;
         }
 
+        // A deadline further out than any request timeout means the clocks disagree (or a test moved ours): bound it, since a
+        // timer cannot run for more than about 49 days and no request should run for more than a few minutes anyway.
+        if (remaining > MaxDeadline) remaining = MaxDeadline;
         using var deadline = remaining == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(remaining, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, deadline.Token);
         var reply = await processor.ProcessAsync(envelope, linked.Token).ConfigureAwait(false);
