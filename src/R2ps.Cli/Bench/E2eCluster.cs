@@ -17,6 +17,8 @@ using R2ps.Messaging.LocalBroker;
 using R2ps.Wallet;
 using R2ps.Wallet.Http;
 
+using R2ps.Cli.Hosting;
+
 namespace R2ps.Cli.Bench;
 
 /// <summary>
@@ -30,7 +32,7 @@ internal sealed class E2eCluster : IAsyncDisposable
     private static readonly TimeSpan WorkerStartTimeout = TimeSpan.FromSeconds(90);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly List<WorkerProcessHost> _workers = [];
+    private readonly List<WorkerProcess> _workers = [];
     private readonly string _adminToken = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
     private RabbitMqNode? _node;
     private WebApplication? _bff;
@@ -110,7 +112,7 @@ internal sealed class E2eCluster : IAsyncDisposable
         if (minThreads > 0) environment["DOTNET_ThreadPool_ForceMinWorkerThreads"] = minThreads.ToString("x", CultureInfo.InvariantCulture);
         progress($"Starting {workers} worker process(es)");
         for (var i = 1; i <= workers; i++)
-            _workers.Add(WorkerProcessHost.Start($"bench-w{i}", directory, environment));
+            _workers.Add(WorkerProcess.Start($"bench-w{i}", WorkerProcess.DefaultDll, environment));
         await Task.WhenAll(_workers.Select(w => w.WaitUntilStartedAsync(WorkerStartTimeout, cancellationToken))).ConfigureAwait(false);
 
         progress("Starting the BFF on loopback");

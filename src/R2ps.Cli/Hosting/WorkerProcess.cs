@@ -1,17 +1,19 @@
 using System.Diagnostics;
-using System.Text;
 using R2ps.Worker.Hosting;
 
 namespace R2ps.Cli.Hosting;
 
 /// <summary>
-/// A separate <c>dotnet R2ps.Worker.dll</c> process, configured by environment variables. Its output is kept for the
-/// message when it fails to start; disposing it asks it to stop (SIGTERM) and kills it if it does not.
+/// A separate <c>dotnet R2ps.Worker.dll</c> process (the demo's and the benchmark's workers), configured by environment
+/// variables. Its last output lines are kept for the message when it fails; disposing it asks it to stop (SIGTERM) and
+/// kills it if it does not.
 /// </summary>
 internal sealed class WorkerProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private const int OutputLinesKept = 200;
+
+    private readonly Queue<string> _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private WorkerProcess(string id, Process process)
@@ -24,12 +26,14 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public string Output
     {
         get
         {
             lock (_output)
-                return _output.ToString();
+                return string.Join(Environment.NewLine, _output);
         }
     }
 
@@ -114,7 +118,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
         if (line is null)
             return;
         lock (_output)
-            _output.AppendLine(line);
+        {
+            _output.Enqueue(line);
+            while (_output.Count > OutputLinesKept) _output.Dequeue(); // a long benchmark run must not grow without bound
+        }
         if (line.Contains(WorkerExtensions.StartedMessage, StringComparison.Ordinal))
             _started.TrySetResult();
     }
