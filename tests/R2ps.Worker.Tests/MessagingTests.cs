@@ -116,16 +116,14 @@ public sealed class MessagingTests
     public async Task A_worker_fault_gives_server_error_at_once()
     {
         using var host = await StartInMemoryAsync(bus => bus.AddConsumer<FaultingConsumer>().Endpoint(e => e.Name = "r2ps-hsm"));
-        var clock = Stopwatch.StartNew();
 
         var reply = await host.Services.GetRequiredService<R2psServiceClient>().SendAsync("hsm", "envelope", Ct);
 
         Assert.Equal(500, reply.Status);
         Assert.Equal("SERVER_ERROR", ErrorCodeOf(reply));
         Assert.DoesNotContain("secret detail", reply.Body, StringComparison.Ordinal);
-        // "At once" means without waiting out the request timeout; a fixed sub-second bound only measures the machine's load.
-        var client = host.Services.GetRequiredService<R2psServiceClient>();
-        Assert.True(clock.Elapsed < client.RequestTimeout / 2, $"took {clock.Elapsed.TotalMilliseconds:0} ms of a {client.RequestTimeout.TotalSeconds:0} s timeout");
+        // "At once": a reply that waited out the request timeout would be 503 SERVICE_UNAVAILABLE, not the fault's 500 (a
+        // wall-clock bound here would only measure the machine's load).
     }
 
     [Fact]
