@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using R2ps.Crypto.Ec;
 
 namespace R2ps.Crypto.Jose;
@@ -59,14 +58,6 @@ public static class JoseAlgorithms
         JwsAlgorithm.ES256 => EcCurve.P256,
         JwsAlgorithm.ES384 => EcCurve.P384,
         JwsAlgorithm.ES512 => EcCurve.P521,
-        _ => throw new ArgumentOutOfRangeException(nameof(alg)),
-    };
-
-    public static HashAlgorithmName Hash(this JwsAlgorithm alg) => alg switch
-    {
-        JwsAlgorithm.ES256 => HashAlgorithmName.SHA256,
-        JwsAlgorithm.ES384 => HashAlgorithmName.SHA384,
-        JwsAlgorithm.ES512 => HashAlgorithmName.SHA512,
         _ => throw new ArgumentOutOfRangeException(nameof(alg)),
     };
 

@@ -55,7 +55,16 @@ public static class Jwe
                 writer.WriteString("enc", encryption.Name());
             }
         }, extraHeaderMembers);
-        return Seal(header, plaintext, key);
+        // dir: the shared key is the content key (RFC 7518 §4.5); jose-jwt's AES-GCM takes it as an array we own.
+        var cek = key.ToArray();
+        try
+        {
+            return Seal(header, plaintext, cek, encryption);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(cek);
+        }
     }
 
     /// <summary>
@@ -72,38 +81,55 @@ public static class Jwe
     {
         ArgumentNullException.ThrowIfNull(recipient);
         const JweEncryption encryption = JweEncryption.A256GCM;
-        using var ephemeral = SoftwareEcKey.Generate(recipient.Curve);
-        var epk = ephemeral.PublicKey;
         var apu = partyUInfo.IsEmpty ? null : Base64Url.Encode(partyUInfo);
         var apv = partyVInfo.IsEmpty ? null : Base64Url.Encode(partyVInfo);
 
-        var header = WriteHeader(writer =>
+        // jose-jwt makes the ephemeral key and derives the content key (ECDH, Concat KDF over enc, apu, apv) and
+        // puts the epk into this dictionary; we then write the header bytes in PROTOCOL.md's member order, which
+        // JWT.Encode would not keep (it emits alg, epk, enc, … in its own order).
+        var agreementHeader = new Dictionary<string, object>(StringComparer.Ordinal) { ["enc"] = encryption.Name() };
+        if (apu is not null) agreementHeader["apu"] = apu;
+        if (apv is not null) agreementHeader["apv"] = apv;
+        byte[] cek;
+        using (var recipientKey = ECDiffieHellman.Create(recipient.ToDotNet()))
         {
-            writer.WriteStartObject("epk");
-            writer.WriteString("kty", "EC");
-            writer.WriteString("crv", epk.Curve.Name);
-            writer.WriteString("x", Base64Url.Encode(epk.X));
-            writer.WriteString("y", Base64Url.Encode(epk.Y));
-            writer.WriteEndObject();
-            if (apu is not null) writer.WriteString("apu", apu);
-            if (apv is not null) writer.WriteString("apv", apv);
-            if (contentType is not null) writer.WriteString("cty", contentType);
-            writer.WriteString("enc", encryption.Name());
-            writer.WriteString("alg", JweAlgorithm.EcdhEs.Name());
-        }, []);
-
-        var sharedSecret = ephemeral.DeriveSharedSecret(recipient);
-        var key = Array.Empty<byte>();
+            cek = JoseEngine.AgreeEcdhEs(encryption.KeySize() * 8, recipientKey, agreementHeader);
+        }
         try
         {
-            key = ConcatKdf.DeriveKey(sharedSecret, encryption.KeySize() * 8, encryption.Name(), partyUInfo, partyVInfo);
-            return Seal(header, plaintext, key);
+            var epk = EphemeralKeyMembers(agreementHeader, recipient.Curve);
+            var header = WriteHeader(writer =>
+            {
+                writer.WriteStartObject("epk");
+                writer.WriteString("kty", "EC");
+                writer.WriteString("crv", epk.Crv);
+                writer.WriteString("x", epk.X);
+                writer.WriteString("y", epk.Y);
+                writer.WriteEndObject();
+                if (apu is not null) writer.WriteString("apu", apu);
+                if (apv is not null) writer.WriteString("apv", apv);
+                if (contentType is not null) writer.WriteString("cty", contentType);
+                writer.WriteString("enc", encryption.Name());
+                writer.WriteString("alg", JweAlgorithm.EcdhEs.Name());
+            }, []);
+            return Seal(header, plaintext, cek, encryption);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(sharedSecret);
-            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(cek);
         }
+    }
+
+    /// <summary>The epk jose-jwt wrote: kty EC on the recipient's curve, x and y as base64url strings.</summary>
+    private static (string Crv, string X, string Y) EphemeralKeyMembers(Dictionary<string, object> header, Ec.EcCurve curve)
+    {
+        if (header.TryGetValue("epk", out var value) && value is IDictionary<string, object> epk
+            && epk.TryGetValue("kty", out var kty) && kty is "EC"
+            && epk.TryGetValue("crv", out var crv) && crv is string crvText && string.Equals(crvText, curve.Name, StringComparison.Ordinal)
+            && epk.TryGetValue("x", out var x) && x is string xText
+            && epk.TryGetValue("y", out var y) && y is string yText)
+            return (crvText, xText, yText);
+        throw new CryptographicException("The ECDH-ES key agreement produced no ephemeral key on the recipient's curve.");
     }
 
     /// <summary>Parses and decrypts a <c>dir</c> JWE; <paramref name="encryption"/> is the only <c>enc</c> accepted.</summary>
@@ -139,16 +165,13 @@ public static class Jwe
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static string Seal(byte[] headerUtf8, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> key)
+    private static string Seal(byte[] headerUtf8, ReadOnlySpan<byte> plaintext, byte[] cek, JweEncryption encryption)
     {
         var headerSegment = Base64Url.Encode(headerUtf8);
-        var iv = RandomNumberGenerator.GetBytes(IvSize);
-        var ciphertext = new byte[plaintext.Length];
-        var tag = new byte[TagSize];
-        using (var aes = new AesGcm(key, TagSize))
-        {
-            aes.Encrypt(iv, plaintext, ciphertext, tag, CompactSerialization.Ascii(headerSegment));
-        }
+        // jose-jwt's AES-GCM: a fresh random 96-bit IV, a 128-bit tag, the header segment's ASCII as AAD.
+        var (iv, ciphertext, tag) = JoseEngine.Encrypt(encryption, CompactSerialization.Ascii(headerSegment), plaintext.ToArray(), cek);
+        if (iv.Length != IvSize || tag.Length != TagSize)
+            throw new CryptographicException("The AES-GCM encryption returned an IV or tag of an unexpected size.");
         return string.Join('.', headerSegment, string.Empty, Base64Url.Encode(iv), Base64Url.Encode(ciphertext), Base64Url.Encode(tag));
     }
 }
@@ -159,18 +182,14 @@ public static class Jwe
 /// </summary>
 public sealed class JweCompact
 {
-    private readonly byte[] _iv;
-    private readonly byte[] _ciphertext;
-    private readonly byte[] _tag;
+    private readonly string _compact;
 
-    private JweCompact(JoseHeader header, JweAlgorithm algorithm, JweEncryption encryption, byte[] iv, byte[] ciphertext, byte[] tag)
+    private JweCompact(string compact, JoseHeader header, JweAlgorithm algorithm, JweEncryption encryption)
     {
+        _compact = compact;
         Header = header;
         Algorithm = algorithm;
         Encryption = encryption;
-        _iv = iv;
-        _ciphertext = ciphertext;
-        _tag = tag;
     }
 
     public JoseHeader Header { get; }
@@ -220,11 +239,11 @@ public sealed class JweCompact
         var iv = CompactSerialization.Decode(segments[2], "JWE initialization vector");
         if (iv.Length != Jwe.IvSize)
             throw new JoseException(JoseError.InvalidIv, $"The AES-GCM IV is {Jwe.IvSize} bytes, not {iv.Length}.");
-        var ciphertext = CompactSerialization.Decode(segments[3], "JWE ciphertext");
+        _ = CompactSerialization.Decode(segments[3], "JWE ciphertext");
         var tag = CompactSerialization.Decode(segments[4], "JWE authentication tag");
         if (tag.Length != Jwe.TagSize)
             throw new JoseException(JoseError.InvalidTag, $"The AES-GCM tag is {Jwe.TagSize} bytes, not {tag.Length}.");
-        return new JweCompact(header, algorithm, encryption, iv, ciphertext, tag);
+        return new JweCompact(compact, header, algorithm, encryption);
     }
 
     /// <summary>Decrypts a <c>dir</c> JWE whose <c>enc</c> is <paramref name="encryption"/>; the key must have that enc's length.</summary>
@@ -233,7 +252,15 @@ public sealed class JweCompact
         RequireModes(JweAlgorithm.Direct, encryption);
         if (key.Length != encryption.KeySize())
             throw new JoseException(JoseError.InvalidKey, $"A {encryption.Name()} key is {encryption.KeySize()} bytes, not {key.Length}.");
-        return Open(key);
+        var cek = key.ToArray();
+        try
+        {
+            return JoseEngine.Decrypt(_compact, cek, JweAlgorithm.Direct, encryption);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(cek);
+        }
     }
 
     /// <summary>
@@ -244,22 +271,14 @@ public sealed class JweCompact
     {
         ArgumentNullException.ThrowIfNull(recipient);
         RequireModes(JweAlgorithm.EcdhEs, encryption);
-        var ephemeral = ReadEphemeralKey(recipient.PublicKey.Curve);
-        var partyUInfo = ReadOptionalBase64Url("apu");
-        var partyVInfo = ReadOptionalBase64Url("apv");
+        RequireValidEphemeralKey(recipient.PublicKey.Curve);
+        RequireOptionalBase64Url("apu");
+        RequireOptionalBase64Url("apv");
 
-        var sharedSecret = recipient.DeriveSharedSecret(ephemeral);
-        var key = Array.Empty<byte>();
-        try
-        {
-            key = ConcatKdf.DeriveKey(sharedSecret, encryption.KeySize() * 8, encryption.Name(), partyUInfo, partyVInfo);
-            return Open(key);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(sharedSecret);
-            CryptographicOperations.ZeroMemory(key);
-        }
+        // jose-jwt does Z → Concat KDF (AlgorithmID = enc, apu/apv) → AES-GCM; Z comes from the recipient key
+        // (possibly in the HSM) through the adapter, after the epk passed our checks above.
+        using var agreement = new EcdhKeyAdapter(recipient);
+        return JoseEngine.Decrypt(_compact, agreement, JweAlgorithm.EcdhEs, encryption);
     }
 
     private void RequireModes(JweAlgorithm algorithm, JweEncryption encryption)
@@ -271,7 +290,7 @@ public sealed class JweCompact
             throw new JoseException(JoseError.UnsupportedEncryption, $"Expected JWE enc {encryption.Name()}, got {Encryption.Name()}.");
     }
 
-    private EcPublicKey ReadEphemeralKey(Ec.EcCurve curve)
+    private void RequireValidEphemeralKey(Ec.EcCurve curve)
     {
         if (!Header.TryGetMember("epk", out var epk) || epk.ValueKind != JsonValueKind.Object)
             throw new JoseException(JoseError.InvalidEphemeralKey, "The ECDH-ES header has no 'epk' object.");
@@ -304,33 +323,14 @@ public sealed class JweCompact
             || xBytes.Length != curve.FieldSize || yBytes.Length != curve.FieldSize)
             throw new JoseException(JoseError.InvalidEphemeralKey, $"The 'epk' coordinates must be {curve.FieldSize}-byte canonical base64url.");
         // The on-curve check (and x, y below the field prime; not infinity) happens here, before any ECDH.
-        if (!EcPublicKey.TryFromSec1(curve, [0x04, .. xBytes, .. yBytes], out var point))
+        if (!EcPublicKey.TryFromSec1(curve, [0x04, .. xBytes, .. yBytes], out _))
             throw new JoseException(JoseError.InvalidEphemeralKey, $"The 'epk' is not a point on {curve.Name}.");
-        return point;
     }
 
-    private byte[] ReadOptionalBase64Url(string name)
+    private void RequireOptionalBase64Url(string name)
     {
         var text = Header.GetString(name);
-        if (text is null) return [];
-        return Base64Url.TryDecode(text, out var bytes)
-            ? bytes
-            : throw new JoseException(JoseError.InvalidBase64Url, $"The header member '{name}' is not canonical base64url.");
-    }
-
-    private byte[] Open(ReadOnlySpan<byte> key)
-    {
-        var plaintext = new byte[_ciphertext.Length];
-        try
-        {
-            using var aes = new AesGcm(key, Jwe.TagSize);
-            aes.Decrypt(_iv, _ciphertext, _tag, plaintext, CompactSerialization.Ascii(Header.Segment));
-            return plaintext;
-        }
-        catch (AuthenticationTagMismatchException e)
-        {
-            CryptographicOperations.ZeroMemory(plaintext);
-            throw new JoseException(JoseError.DecryptionFailed, "The JWE does not decrypt: wrong key, or a modified header, IV, ciphertext or tag.", e);
-        }
+        if (text is not null && !Base64Url.TryDecode(text, out _))
+            throw new JoseException(JoseError.InvalidBase64Url, $"The header member '{name}' is not canonical base64url.");
     }
 }

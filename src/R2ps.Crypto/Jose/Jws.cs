@@ -53,10 +53,14 @@ public static class Jws
             throw new JoseException(JoseError.AlgorithmKeyMismatch, $"{alg.Name()} cannot be used with a {key.PublicKey.Curve.Name} key.");
 
         var signingInput = header.Segment + "." + Base64Url.Encode(payload);
-        var hash = CryptographicOperations.HashData(alg.Hash(), CompactSerialization.Ascii(signingInput));
-        var signature = key.SignHash(hash);
-        if (signature.Length != 2 * key.PublicKey.Curve.FieldSize)
-            throw new CryptographicException("The signing key returned a signature that is not raw R‖S of the curve's size.");
+        // jose-jwt signs (hash, then the key's SignHash through the adapter). We build the signing input ourselves
+        // because JWT.Encode serializes its own header dictionary ({"alg":…} first), while R2PS signs exactly the
+        // given header bytes (PROTOCOL.md 1.1: {"typ":"JOSE","alg":"ES256"}, as the Java reference writes them).
+        byte[] signature;
+        using (var signer = new EcdsaKeyAdapter(key))
+        {
+            signature = JoseEngine.Sign(alg, CompactSerialization.Ascii(signingInput), signer);
+        }
         return signingInput + "." + Base64Url.Encode(signature);
     }
 
@@ -77,17 +81,17 @@ public static class Jws
 /// </summary>
 public sealed class JwsCompact
 {
+    private readonly string _compact;
     private readonly byte[] _payload;
-    private readonly byte[] _signature;
-    private readonly string _signingInput;
+    private readonly int _signatureLength;
 
-    private JwsCompact(JoseHeader header, JwsAlgorithm algorithm, string signingInput, byte[] payload, byte[] signature)
+    private JwsCompact(JoseHeader header, JwsAlgorithm algorithm, string compact, byte[] payload, int signatureLength)
     {
         Header = header;
         Algorithm = algorithm;
-        _signingInput = signingInput;
+        _compact = compact;
         _payload = payload;
-        _signature = signature;
+        _signatureLength = signatureLength;
     }
 
     public JoseHeader Header { get; }
@@ -106,7 +110,7 @@ public sealed class JwsCompact
         var algorithm = ReadAlgorithm(header);
         var payload = CompactSerialization.Decode(segments[1], "JWS payload");
         var signature = CompactSerialization.Decode(segments[2], "JWS signature");
-        return new JwsCompact(header, algorithm, segments[0] + "." + segments[1], payload, signature);
+        return new JwsCompact(header, algorithm, compact, payload, signature.Length);
     }
 
     /// <summary>Throws <see cref="JoseError.UnexpectedHeader"/> unless the header has exactly these members.</summary>
@@ -127,16 +131,11 @@ public sealed class JwsCompact
         // An alg must not be able to choose how the key is used: ES384 over a P-256 key is refused, not attempted.
         if (!ReferenceEquals(curve, key.Curve))
             throw new JoseException(JoseError.AlgorithmKeyMismatch, $"{Algorithm.Name()} does not match the {key.Curve.Name} verification key.");
-        if (_signature.Length != 2 * curve.FieldSize)
-            throw new JoseException(JoseError.InvalidSignature, $"An {Algorithm.Name()} signature is {2 * curve.FieldSize} bytes, not {_signature.Length}.");
+        if (_signatureLength != 2 * curve.FieldSize)
+            throw new JoseException(JoseError.InvalidSignature, $"An {Algorithm.Name()} signature is {2 * curve.FieldSize} bytes, not {_signatureLength}.");
 
-        bool valid;
-        using (var ecdsa = ECDsa.Create(key.ToDotNet()))
-        {
-            valid = ecdsa.VerifyData(CompactSerialization.Ascii(_signingInput), _signature, Algorithm.Hash(), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        }
-        if (!valid) throw new JoseException(JoseError.InvalidSignature, "The JWS signature does not verify.");
-        return (byte[])_payload.Clone();
+        using var ecdsa = ECDsa.Create(key.ToDotNet());
+        return JoseEngine.Verify(_compact, Algorithm, ecdsa);
     }
 
     internal static JwsAlgorithm ReadAlgorithm(JoseHeader header)

@@ -10,18 +10,41 @@ public static class JoseKnownAnswers
 {
     public static IEnumerable<(string Name, Action Check)> Checks()
     {
-        yield return ("JOSE Concat KDF (RFC 7518 App. C)", ConcatKdfRfc7518AppendixC);
+        yield return ("JOSE ECDH-ES key agreement, Concat KDF (RFC 7518 App. C)", EcdhEsRfc7518AppendixC);
         yield return ("JOSE JWS ES256 verify (RFC 7515 App. A.3)", JwsEs256Rfc7515AppendixA3);
         yield return ("JOSE JWE dir A128GCM decrypt (RFC 7520 §5.6)", JweDirectRfc7520Section5_6);
         yield return ("JOSE JWE ECDH-ES A256GCM round trip", JweEcdhEsRoundTrip);
     }
 
-    // RFC 7518 App. C: Z from Alice's ephemeral and Bob's static P-256 keys, apu "Alice", apv "Bob", enc A128GCM.
-    private static void ConcatKdfRfc7518AppendixC()
+    // RFC 7518 App. C: Bob's static P-256 key, Alice's ephemeral epk, apu "Alice", apv "Bob", enc A128GCM. jose-jwt's
+    // key management derives the content key with Bob's key behind IEcPrivateKey (the path an HSM key takes).
+    private static void EcdhEsRfc7518AppendixC()
     {
-        var z = Convert.FromHexString("9e56d91d817135d372834283bf84269cfb316ea3da806a48f6daa7798cfe90c4");
-        var key = ConcatKdf.DeriveKey(z, 128, "A128GCM", "Alice"u8, "Bob"u8);
-        Expect(key, "56aa8deaf8236d205c2228cd71a7101a", "Concat KDF derived key");
+        using var bob = SoftwareEcKey.FromPrivateScalar(EcCurve.P256, Convert.FromHexString("5449836690d75caf29f0dd029ddb31b3ddb8aba9d2d515c5012465e817d4a9dc"));
+        var header = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["alg"] = "ECDH-ES",
+            ["enc"] = "A128GCM",
+            ["apu"] = "QWxpY2U",
+            ["apv"] = "Qm9i",
+            ["epk"] = new Dictionary<string, object>(StringComparer.Ordinal)
+            {
+                ["kty"] = "EC",
+                ["crv"] = "P-256",
+                ["x"] = "gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0",
+                ["y"] = "SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFpps",
+            },
+        };
+        using var agreement = new EcdhKeyAdapter(bob);
+        var key = JoseEngine.DeriveEcdhEsKey(128, agreement, header);
+        try
+        {
+            Expect(key, "56aa8deaf8236d205c2228cd71a7101a", "ECDH-ES derived key");
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
     }
 
     // RFC 7515 App. A.3: ES256 JWS over the "joe" claims; the signature must verify and a one-bit change must not.
