@@ -4,9 +4,9 @@ using System.Net;
 using System.Text.Json;
 using System.Security.Cryptography;
 using R2ps.Cli.Bench;
-using R2ps.Crypto.Benchmarks;
 using R2ps.Hsm;
 using R2ps.Hsm.Benchmarks;
+using R2ps.Tools.Benchmarks;
 using Spectre.Console;
 
 namespace R2ps.Cli.Commands;

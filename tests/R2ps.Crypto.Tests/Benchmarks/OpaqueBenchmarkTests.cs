@@ -1,4 +1,4 @@
-using R2ps.Crypto.Benchmarks;
+using R2ps.Tools.Benchmarks;
 
 namespace R2ps.Crypto.Tests.Benchmarks;
 

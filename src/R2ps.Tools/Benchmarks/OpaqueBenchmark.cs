@@ -5,7 +5,7 @@ using R2ps.Crypto.Keys;
 using R2ps.Crypto.Opaque;
 using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
 
-namespace R2ps.Crypto.Benchmarks;
+namespace R2ps.Tools.Benchmarks;
 
 /// <summary>The figures of one OPAQUE server benchmark run; all times are per operation.</summary>
 public sealed record OpaqueBenchmarkResult(
