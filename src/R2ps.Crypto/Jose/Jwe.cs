@@ -11,7 +11,8 @@ namespace R2ps.Crypto.Jose;
 /// Compact JWE (RFC 7516) with the two key-management modes R2PS uses, both with AES-GCM content encryption and an
 /// empty encrypted-key segment: <c>dir</c> (a shared 32-byte key) and <c>ECDH-ES</c> direct key agreement
 /// (RFC 7518 §4.6, Concat KDF). Every message gets a fresh random 96-bit IV; the AAD is the ASCII of the
-/// protected-header segment.
+/// protected-header segment. jose-jwt does the key agreement and AES-GCM (<see cref="JoseEngine"/>); the header bytes
+/// and every check of received input are ours.
 /// </summary>
 public static class Jwe
 {

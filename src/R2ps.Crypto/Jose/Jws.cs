@@ -21,6 +21,7 @@ public sealed record JwsVerificationOptions
 /// <summary>
 /// Compact JWS with ECDSA (RFC 7515, RFC 7518 §3.4): ES256/P-256, ES384/P-384, ES512/P-521 and nothing else; the
 /// algorithm must belong to the key's curve. Private keys are <see cref="IEcPrivateKey"/>, so an HSM can sign.
+/// jose-jwt signs and verifies (<see cref="JoseEngine"/>), after our strict parsing and header checks.
 /// </summary>
 public static class Jws
 {
@@ -100,7 +101,7 @@ public sealed class JwsCompact
 
     /// <summary>
     /// Checks size, the three segments, canonical base64url everywhere, and the header: strict JSON, an ES256/ES384/ES512
-    /// <c>alg</c> (so <c>none</c>, HMAC and RSA fail here), no <c>crit</c>.
+    /// <c>alg</c> (so <c>none</c>, HMAC and RSA fail here), no <c>crit</c> and no <c>b64</c>.
     /// </summary>
     public static JwsCompact Parse(string compact, JoseLimits? limits = null)
     {
@@ -143,6 +144,10 @@ public sealed class JwsCompact
         // crit lists extensions the recipient must understand; we understand none, so any crit is fatal (RFC 7515 §4.1.11).
         if (header.Contains("crit"))
             throw new JoseException(JoseError.UnsupportedHeaderParameter, "The JWS header has a 'crit' parameter; no extensions are supported.");
+        // b64 (RFC 7797) is only valid with crit, but jose-jwt honours it without: {"b64":false} would make it return the
+        // payload segment's text instead of its decoding, under the same signature. So it is refused here, before jose-jwt.
+        if (header.Contains("b64"))
+            throw new JoseException(JoseError.UnsupportedHeaderParameter, "The JWS header has a 'b64' parameter; unencoded payloads are not supported.");
         var name = header.GetString("alg")
             ?? throw new JoseException(JoseError.InvalidHeader, "The JWS header has no 'alg'.");
         if (!JoseAlgorithms.TryParseJws(name, out var algorithm))

@@ -42,6 +42,16 @@ public class JoseAttackTests
     }
 
     [Fact]
+    public void Jws_with_b64_false_is_rejected_so_the_payload_cannot_be_read_two_ways()
+    {
+        // RFC 7797 without crit: the signing input is the same bytes either way, but a library honouring b64 would
+        // return the segment text "e30" where everyone else returns "{}".
+        using var key = SoftwareEcKey.Generate(EcCurve.P256);
+        var compact = SignWithRawHeader("{\"alg\":\"ES256\",\"b64\":false}", "{}", key, HashAlgorithmName.SHA256);
+        Rejects(JoseError.UnsupportedHeaderParameter, () => Jws.Verify(compact, key.PublicKey));
+    }
+
+    [Fact]
     public void Jws_with_a_DER_signature_instead_of_raw_R_and_S_is_rejected()
     {
         // Wrong-length signature: a valid ECDSA signature in DER form is not a JWS signature (RFC 7518 §3.4).
