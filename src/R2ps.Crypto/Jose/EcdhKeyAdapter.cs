@@ -12,19 +12,19 @@ namespace R2ps.Crypto.Jose;
 internal sealed class EcdhKeyAdapter : ECDiffieHellman
 {
     private readonly IEcPrivateKey _key;
-    private readonly ECDiffieHellman _public;
+    private ECDiffieHellman? _public;
 
     public EcdhKeyAdapter(IEcPrivateKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
         _key = key;
-        _public = Create(key.PublicKey.ToDotNet());
         var bits = key.PublicKey.Curve.Parameters.Curve.FieldSize;
         LegalKeySizesValue = [new KeySizes(bits, bits, 0)];
         KeySizeValue = bits;
     }
 
-    public override ECDiffieHellmanPublicKey PublicKey => _public.PublicKey;
+    // Made on first use only: jose-jwt's decryption never asks for it, and the server builds one adapter per request.
+    public override ECDiffieHellmanPublicKey PublicKey => (_public ??= Create(_key.PublicKey.ToDotNet())).PublicKey;
 
     public override byte[] DeriveKeyFromHash(ECDiffieHellmanPublicKey otherPartyPublicKey, HashAlgorithmName hashAlgorithm, byte[]? secretPrepend, byte[]? secretAppend)
     {
@@ -69,7 +69,7 @@ internal sealed class EcdhKeyAdapter : ECDiffieHellman
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _public.Dispose();
+        if (disposing) _public?.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -95,6 +95,7 @@ public class HsmKeyAdapterTests
         Assert.Throws<CryptographicException>(() => agreement.ExportParameters(true));
         Assert.Equal(hsm.PublicKey, EcPublicKey.FromDotNet(signer.ExportParameters(false)));
         Assert.Equal(hsm.PublicKey, EcPublicKey.FromDotNet(agreement.ExportParameters(false)));
+        Assert.Equal(hsm.PublicKey, EcPublicKey.FromDotNet(agreement.PublicKey.ExportParameters()));
     }
 
     [Fact]
