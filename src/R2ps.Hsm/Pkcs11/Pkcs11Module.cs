@@ -20,6 +20,8 @@ public sealed class Pkcs11Module
     private static readonly Dictionary<string, Pkcs11Module> Modules = new(StringComparer.Ordinal);
     private static readonly Lock RegistryLock = new();
 
+    private static bool resolverSet;
+
     private readonly HashSet<ulong> _openSlots = [];
     private IPkcs11Library? _library;
     private int _references;
@@ -66,6 +68,11 @@ public sealed class Pkcs11Module
         var fullPath = System.IO.Path.GetFullPath(path);
         lock (RegistryLock)
         {
+            if (!resolverSet)
+            {
+                NativeLibrary.SetDllImportResolver(typeof(Pkcs11InteropFactories).Assembly, ResolveLibdl);
+                resolverSet = true;
+            }
             if (!Modules.TryGetValue(fullPath, out var module))
             {
                 Probe(fullPath);
@@ -108,6 +115,13 @@ public sealed class Pkcs11Module
     {
         lock (RegistryLock) _openSlots.Remove(slot);
     }
+
+    /// <summary>
+    /// Pkcs11Interop imports dlopen from "libdl". Since glibc 2.34 dlopen lives in libc and only the runtime name
+    /// libdl.so.2 is installed (the unversioned libdl.so comes with development packages), so point it there.
+    /// </summary>
+    private static nint ResolveLibdl(string name, System.Reflection.Assembly assembly, DllImportSearchPath? searchPath) =>
+        name == "libdl" && OperatingSystem.IsLinux() && NativeLibrary.TryLoad("libdl.so.2", out var handle) ? handle : 0;
 
     /// <summary>Opens the file once (kept open, see remarks) and checks that it exports C_GetFunctionList.</summary>
     private static void Probe(string fullPath)
