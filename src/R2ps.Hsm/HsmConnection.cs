@@ -60,6 +60,9 @@ public sealed class HsmConnection : IDisposable
     /// <summary>Sessions currently in use by operations (for tests).</summary>
     internal int SessionsInUse => _gate.Held;
 
+    /// <summary>Callers waiting for a session (for tests).</summary>
+    internal int SessionWaiters => _gate.Waiting;
+
     /// <summary>True once logout, close and C_Finalize (or the module release) are done.</summary>
     internal bool IsTornDown => Volatile.Read(ref _tornDown) != 0;
 
