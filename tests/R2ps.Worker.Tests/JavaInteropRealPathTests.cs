@@ -7,6 +7,7 @@ using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Jose;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
+using R2ps.Tools.SoftHsm;
 using R2ps.Messaging;
 using R2ps.Protocol;
 using R2ps.Protocol.Envelopes;
@@ -108,7 +109,7 @@ public sealed class JavaInteropRealPathTests(WorkerCluster cluster)
         var token = SoftHsmToken.Ensure(cluster.SoftHsmDirectory, TokenLabel, "java-interop-so-pin", UserPin);
         var hsm = token.CreateOptions(UserPin, sessionPoolSize: 1);
         using (var connection = HsmConnection.Open(hsm))
-            HsmServiceKeys.ImportPkcs12(connection, ServerKeyLabel, SharedFiles.ReadBytes("interop/java-recorded/server-key.p12"), "Test1234");
+            await HsmServiceKeys.ImportPkcs12Async(connection, ServerKeyLabel, SharedFiles.ReadBytes("interop/java-recorded/server-key.p12"), "Test1234");
 
         var database = $"Data Source={Path.Combine(cluster.ScratchDirectory, "java-interop.db")}";
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
