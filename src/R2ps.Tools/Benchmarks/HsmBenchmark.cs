@@ -23,7 +23,7 @@ public sealed record HsmBenchmarkResult(
 }
 
 /// <summary>
-/// Throughput of the HSM path for <c>r2ps bench hsm</c>: P-256 signs through the key service with 1 and 2 callers, ECDH,
+/// Throughput of the HSM path for <c>r2ps bench hsm</c>: P-256 signs through the key service on 1 and 2 threads, ECDH,
 /// key generation, and .NET's in-process ECDsa P-256 signing in the same run for comparison. Uses the configured
 /// token with a throw-away owner and deletes the keys it made.
 /// </summary>
@@ -49,11 +49,11 @@ public static class HsmBenchmark
             var hash = SHA256.HashData("r2ps benchmark"u8);
 
             var one = await MeasureAsync(duration, 1, () => keys.SignHashAsync(BenchmarkOwner, key.Kid, hash)).ConfigureAwait(false);
-            progress?.Report($"HSM P-256 sign, 1 caller: {one:N0}/s");
+            progress?.Report($"HSM P-256 sign, 1 thread: {one:N0}/s");
             cancellationToken.ThrowIfCancellationRequested();
 
             var two = await MeasureAsync(duration, 2, () => keys.SignHashAsync(BenchmarkOwner, key.Kid, hash)).ConfigureAwait(false);
-            progress?.Report($"HSM P-256 sign, 2 callers: {two:N0}/s");
+            progress?.Report($"HSM P-256 sign, 2 threads: {two:N0}/s");
             cancellationToken.ThrowIfCancellationRequested();
 
             using var peer = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
