@@ -72,6 +72,7 @@ public sealed class ServiceKeyTests(SoftHsmFixture hsm)
             var expected = software.DeriveSharedPoint(peer);
             var actual = hsmKey.DeriveSharedPoint(peer);
             Assert.Equal(EcCurve.P256.EncodeUncompressed(expected), EcCurve.P256.EncodeUncompressed(actual));
+            Assert.Equal(EcCurve.P256.EncodeUncompressed(expected), EcCurve.P256.EncodeUncompressed(await hsmKey.DeriveSharedPointAsync(peer, Ct)));
             Assert.Equal(software.DeriveSharedSecret(peer), hsmKey.DeriveSharedSecret(peer));
         }
     }
@@ -97,9 +98,11 @@ public sealed class ServiceKeyTests(SoftHsmFixture hsm)
         using var verifier = ECDsa.Create(key.PublicKey.ToDotNet());
 
         var signature = await key.SignHashAsync(hash, Ct);
+        var synchronous = key.SignHash(hash); // the IEcPrivateKey member protocol code calls
 
         Assert.Equal(64, signature.Length);
         Assert.True(verifier.VerifyHash(hash, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        Assert.True(verifier.VerifyHash(hash, synchronous, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
     }
 
     [Fact]
