@@ -7,13 +7,13 @@ using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Jose;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
-using R2ps.Tools.SoftHsm;
 using R2ps.Messaging;
 using R2ps.Protocol;
 using R2ps.Protocol.Envelopes;
 using R2ps.Sessions;
 using R2ps.Store;
 using R2ps.Testing;
+using R2ps.Tools.SoftHsm;
 using R2ps.Worker.Hosting;
 
 namespace R2ps.Worker.Tests;

@@ -6,11 +6,11 @@ using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
-using R2ps.Tools.SoftHsm;
 using R2ps.Messaging;
 using R2ps.Sessions;
 using R2ps.Store;
 using R2ps.Messaging.LocalBroker;
+using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
 
 namespace R2ps.Worker.Tests;

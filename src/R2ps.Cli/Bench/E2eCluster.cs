@@ -13,8 +13,8 @@ using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
-using R2ps.Tools.SoftHsm;
 using R2ps.Messaging.LocalBroker;
+using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
 using R2ps.Wallet.Http;
 

@@ -7,10 +7,10 @@ using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
-using R2ps.Tools.SoftHsm;
 using R2ps.Service;
 using R2ps.Service.Ports;
 using R2ps.Store;
+using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
 using R2ps.Worker.Hosting;
 
