@@ -28,11 +28,11 @@ public sealed class BffKeys
     public HsmSealingKey SealingKey { get; }
 
     /// <summary>Finds (or creates) both keys by label in the token <paramref name="connection"/> is logged into.</summary>
-    public static BffKeys Open(HsmConnection connection, BffOptions options)
+    public static async Task<BffKeys> OpenAsync(HsmConnection connection, BffOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(options);
-        return new BffKeys(HsmServiceKeys.GetOrCreateEcKey(connection, options.KeyLabel, EcCurve.P256),
-            HsmServiceKeys.GetOrCreateSealingKey(connection, options.SealingKeyLabel));
+        return new BffKeys(await HsmServiceKeys.GetOrCreateEcKeyAsync(connection, options.KeyLabel, EcCurve.P256, cancellationToken).ConfigureAwait(false),
+            await HsmServiceKeys.GetOrCreateSealingKeyAsync(connection, options.SealingKeyLabel, cancellationToken).ConfigureAwait(false));
     }
 }

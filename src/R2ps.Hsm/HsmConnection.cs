@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
 using R2ps.Hsm.Pkcs11;
 
 namespace R2ps.Hsm;
@@ -14,9 +16,11 @@ namespace R2ps.Hsm;
 /// session closes. So one extra session opened at start holds the login for the connection's lifetime, and a pooled
 /// session that failed is closed and replaced without logging out everybody.
 /// <para>
-/// Waiting for a session blocks the calling thread (the API is synchronous), first come first served, for at most
-/// <see cref="HsmOptions.SessionWaitTimeout"/>; then <see cref="HsmBusyException"/>. Size the pool so that the HSM,
-/// not the wait, is the bottleneck: at most <see cref="PoolSize"/> threads are ever inside the module.
+/// Waiting for a session is asynchronous (<see cref="RunAsync{T}"/>: no thread is held while waiting), first come first
+/// served, for at most <see cref="HsmOptions.SessionWaitTimeout"/>; then <see cref="HsmBusyException"/>. The PKCS#11
+/// call itself is synchronous on the thread that got the session. At most <see cref="PoolSize"/> threads are ever
+/// inside the module. <see cref="Run{T}"/> waits by blocking and serves only synchronous interfaces
+/// (<c>IEcPrivateKey</c>, which protocol code calls synchronously).
 /// </para>
 /// <para>
 /// <see cref="Dispose"/> may race with operations on other threads: it stops handing out sessions (waiting and later
@@ -28,17 +32,18 @@ namespace R2ps.Hsm;
 public sealed class HsmConnection : IDisposable
 {
     private readonly Pkcs11Module _module;
-    private readonly Pkcs11Session _loginSession;
-    private readonly ConcurrentBag<Pkcs11Session> _idle = [];
+    private readonly ISlot _slot;
+    private readonly ISession _loginSession;
+    private readonly ConcurrentBag<ISession> _idle = [];
     private readonly SessionGate _gate;
     private readonly TimeSpan _waitTimeout;
     private int _disposed;
     private int _tornDown;
 
-    private HsmConnection(Pkcs11Module module, nuint slot, Pkcs11Session loginSession, HsmOptions options)
+    private HsmConnection(Pkcs11Module module, ISlot slot, ISession loginSession, HsmOptions options)
     {
         _module = module;
-        Slot = slot;
+        _slot = slot;
         _loginSession = loginSession;
         _gate = new SessionGate(options.SessionPoolSize);
         _waitTimeout = options.SessionWaitTimeout;
@@ -50,12 +55,13 @@ public sealed class HsmConnection : IDisposable
 
     public int PoolSize { get; }
 
-    internal nuint Slot { get; }
-
     internal Pkcs11Module Module => _module;
 
     /// <summary>Sessions currently in use by operations (for tests).</summary>
     internal int SessionsInUse => _gate.Held;
+
+    /// <summary>Callers waiting for a session (for tests).</summary>
+    internal int SessionWaiters => _gate.Waiting;
 
     /// <summary>True once logout, close and C_Finalize (or the module release) are done.</summary>
     internal bool IsTornDown => Volatile.Read(ref _tornDown) != 0;
@@ -72,24 +78,24 @@ public sealed class HsmConnection : IDisposable
         try
         {
             var module = Pkcs11Module.Acquire(options.ModulePath);
-            nuint? claimedSlot = null;
-            Pkcs11Session? loginSession = null;
+            ulong? claimedSlot = null;
+            ISession? loginSession = null;
             try
             {
                 var slot = FindToken(module, options.TokenLabel);
-                if (!module.TryClaimSlot(slot))
+                if (!module.TryClaimSlot(slot.SlotId))
                     throw new HsmConfigurationException(HsmBootFailure.InvalidOptions, $"Token '{options.TokenLabel}' is already open in this process; share its HsmConnection.");
-                claimedSlot = slot;
-                loginSession = module.OpenSession(slot);
-                Login(module, loginSession, options.TokenLabel, pin);
+                claimedSlot = slot.SlotId;
+                loginSession = Translate(() => slot.OpenSession(SessionType.ReadWrite));
+                Login(loginSession, options.TokenLabel, pin);
                 var connection = new HsmConnection(module, slot, loginSession, options);
-                // Prove a pooled session works too, and keep it.
+                // Prove a pooled session works too, and keep it (nobody else can hold one yet: this never waits).
                 connection.Run(_ => 0);
                 return connection;
             }
             catch
             {
-                loginSession?.Dispose();
+                CloseQuietly(loginSession);
                 if (claimedSlot is { } s) module.ReleaseSlot(s);
                 module.Release();
                 throw;
@@ -101,14 +107,15 @@ public sealed class HsmConnection : IDisposable
         }
     }
 
-    private static nuint FindToken(Pkcs11Module module, string label)
+    private static ISlot FindToken(Pkcs11Module module, string label)
     {
-        var found = new List<nuint>();
+        var found = new List<ISlot>();
         var seen = new List<string>();
-        foreach (var slot in module.GetSlotList(tokenPresent: true))
+        foreach (var slot in Translate(() => module.Library.GetSlotList(SlotsType.WithTokenPresent)))
         {
-            var (tokenLabel, flags) = module.GetTokenInfo(slot);
-            if ((flags & Ck.CKF_TOKEN_INITIALIZED) == 0) continue;
+            var info = Translate(slot.GetTokenInfo);
+            if (!info.TokenFlags.TokenInitialized) continue;
+            var tokenLabel = info.Label.TrimEnd(' ', '\0');
             seen.Add(tokenLabel);
             if (tokenLabel == label) found.Add(slot);
         }
@@ -121,56 +128,102 @@ public sealed class HsmConnection : IDisposable
         };
     }
 
-    private static void Login(Pkcs11Module module, Pkcs11Session session, string label, byte[] pin)
+    private static void Login(ISession session, string label, byte[] pin)
     {
         try
         {
-            module.Login(session.Id, Ck.CKU_USER, pin);
+            Translate(() => session.Login(CKU.CKU_USER, pin));
         }
-        catch (Pkcs11Exception e) when (e.ReturnValue == Pkcs11ReturnValues.CKR_USER_ALREADY_LOGGED_IN)
+        catch (HsmPkcs11Exception e) when (e.ReturnValue == CKR.CKR_USER_ALREADY_LOGGED_IN)
         {
             // Logged in by another user of the module in this process: the login is already ours to use.
         }
-        catch (Pkcs11Exception e) when (e.ReturnValue == Pkcs11ReturnValues.CKR_PIN_INCORRECT)
+        catch (HsmPkcs11Exception e) when (e.ReturnValue == CKR.CKR_PIN_INCORRECT)
         {
             throw new HsmConfigurationException(HsmBootFailure.WrongPin, $"Login to token '{label}' failed: the user PIN is wrong ({e.ReturnValueName}).", e);
         }
-        catch (Pkcs11Exception e) when (e.ReturnValue is Pkcs11ReturnValues.CKR_PIN_LOCKED or Pkcs11ReturnValues.CKR_USER_PIN_NOT_INITIALIZED)
+        catch (HsmPkcs11Exception e) when (e.ReturnValue is CKR.CKR_PIN_LOCKED or CKR.CKR_USER_PIN_NOT_INITIALIZED)
         {
             throw new HsmConfigurationException(HsmBootFailure.PinUnusable, $"Login to token '{label}' failed: {e.ReturnValueName}.", e);
         }
-        catch (Pkcs11Exception e)
+        catch (HsmPkcs11Exception e)
         {
             throw new HsmConfigurationException(HsmBootFailure.WrongPin, $"Login to token '{label}' failed: {e.Message}", e);
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="operation"/> on a session of its own. A session on which a PKCS#11 call failed is closed
-    /// rather than reused: it may hold an unfinished operation or have lost its token.
-    /// </summary>
-    internal T Run<T>(Func<Pkcs11Session, T> operation)
+    /// <summary>Runs a Pkcs11Interop call, its <see cref="Net.Pkcs11Interop.Common.Pkcs11Exception"/> made our typed one.</summary>
+    internal static T Translate<T>(Func<T> call)
     {
-        switch (_gate.Enter(_waitTimeout))
+        try
+        {
+            return call();
+        }
+        catch (Net.Pkcs11Interop.Common.Pkcs11Exception e)
+        {
+            throw HsmPkcs11Exception.From(e);
+        }
+    }
+
+    internal static void Translate(Action call) => Translate(() =>
+    {
+        call();
+        return 0;
+    });
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on a session of its own, waiting for one without holding a thread. A session
+    /// on which a PKCS#11 call failed is closed rather than reused: it may hold an unfinished operation or have lost
+    /// its token. Pkcs11Interop's errors come out as <see cref="HsmPkcs11Exception"/>.
+    /// </summary>
+    internal async ValueTask<T> RunAsync<T>(Func<ISession, T> operation, CancellationToken cancellationToken = default)
+    {
+        CheckEntry(await _gate.EnterAsync(_waitTimeout, cancellationToken).ConfigureAwait(false));
+        return RunEntered(operation);
+    }
+
+    /// <summary>
+    /// <see cref="RunAsync{T}"/> for synchronous callers only (the <c>IEcPrivateKey</c> members, the self-test): when
+    /// every session is busy, this blocks its thread for up to the wait timeout.
+    /// </summary>
+    internal T Run<T>(Func<ISession, T> operation)
+    {
+        CheckEntry(_gate.Enter(_waitTimeout));
+        return RunEntered(operation);
+    }
+
+    /// <summary>Runs a token-object creation or destruction, serialised process-wide (see <see cref="Pkcs11Module.ObjectLifecycleLock"/>).</summary>
+    internal ValueTask<T> RunSerialisedAsync<T>(Func<ISession, T> operation, CancellationToken cancellationToken = default) => RunAsync(session =>
+    {
+        lock (_module.ObjectLifecycleLock) return operation(session);
+    }, cancellationToken);
+
+    private void CheckEntry(GateEntry entry)
+    {
+        switch (entry)
         {
             case GateEntry.Closed:
                 throw new ObjectDisposedException(GetType().FullName);
             case GateEntry.TimedOut:
                 throw new HsmBusyException($"No HSM session became free within {_waitTimeout.TotalSeconds:0.###} s (pool of {PoolSize}).");
         }
+    }
+
+    private T RunEntered<T>(Func<ISession, T> operation)
+    {
         // Holding a permit keeps the module initialised: Dispose tears down only once every permit is back.
-        Pkcs11Session? session = null;
+        ISession? session = null;
         try
         {
-            if (!_idle.TryTake(out session)) session = _module.OpenSession(Slot);
-            var result = operation(session);
+            if (!_idle.TryTake(out session)) session = Translate(() => _slot.OpenSession(SessionType.ReadWrite));
+            var result = Translate(() => operation(session));
             _idle.Add(session);
             session = null;
             return result;
         }
-        catch (Pkcs11Exception)
+        catch (HsmPkcs11Exception)
         {
-            session?.Dispose();
+            CloseQuietly(session);
             session = null;
             throw;
         }
@@ -182,17 +235,18 @@ public sealed class HsmConnection : IDisposable
         }
     }
 
-    internal void Run(Action<Pkcs11Session> operation) => Run(session =>
+    private static void CloseQuietly(ISession? session)
     {
-        operation(session);
-        return 0;
-    });
-
-    /// <summary>Runs a token-object creation or destruction, serialised process-wide (see <see cref="Pkcs11Module.ObjectLifecycleLock"/>).</summary>
-    internal T RunSerialised<T>(Func<Pkcs11Session, T> operation) => Run(session =>
-    {
-        lock (_module.ObjectLifecycleLock) return operation(session);
-    });
+        if (session is null) return;
+        try
+        {
+            session.Dispose(); // C_CloseSession
+        }
+        catch (Net.Pkcs11Interop.Common.Pkcs11Exception)
+        {
+            // The session is gone already (token removed, handle invalid): nothing is left to close.
+        }
+    }
 
     public void Dispose()
     {
@@ -207,17 +261,17 @@ public sealed class HsmConnection : IDisposable
     private void TearDown()
     {
         if (Interlocked.Exchange(ref _tornDown, 1) != 0) return;
-        while (_idle.TryTake(out var session)) session.Dispose();
+        while (_idle.TryTake(out var session)) CloseQuietly(session);
         try
         {
-            _module.Logout(_loginSession.Id);
+            _loginSession.Logout();
         }
-        catch (Pkcs11Exception)
+        catch (Net.Pkcs11Interop.Common.Pkcs11Exception)
         {
             // Already logged out (token removed, module finalised elsewhere): closing is all that is left.
         }
-        _loginSession.Dispose();
-        _module.ReleaseSlot(Slot);
+        CloseQuietly(_loginSession);
+        _module.ReleaseSlot(_slot.SlotId);
         _module.Release();
     }
 }

@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
 using R2ps.Hsm.Pkcs11;
 
 namespace R2ps.Hsm;
@@ -25,10 +27,10 @@ public sealed record HsmKeyInfo(string Kid, EcCurve Curve, long CreationTime, Ec
 /// </summary>
 public sealed class HsmKeyService
 {
-    private static readonly nuint[] KeyAttributes = [Ck.CKA_LABEL, Ck.CKA_ID, Ck.CKA_EC_PARAMS];
-    private static readonly nuint[] IdentityAttributes = [Ck.CKA_CLASS, Ck.CKA_KEY_TYPE, Ck.CKA_ID, Ck.CKA_LABEL];
-    private static readonly byte[] PrivateKeyClass = BitConverter.GetBytes((ulong)Ck.CKO_PRIVATE_KEY); // CK_ULONG, native order
-    private static readonly byte[] EcKeyType = BitConverter.GetBytes((ulong)Ck.CKK_EC);
+    private static readonly List<CKA> KeyAttributes = [CKA.CKA_LABEL, CKA.CKA_ID, CKA.CKA_EC_PARAMS];
+    private static readonly List<CKA> IdentityAttributes = [CKA.CKA_CLASS, CKA.CKA_KEY_TYPE, CKA.CKA_ID, CKA.CKA_LABEL];
+    private static readonly byte[] PrivateKeyClass = BitConverter.GetBytes((ulong)CKO.CKO_PRIVATE_KEY); // CK_ULONG, native order
+    private static readonly byte[] EcKeyType = BitConverter.GetBytes((ulong)CKK.CKK_EC);
 
     private readonly HsmConnection _connection;
     private readonly TimeProvider _time;
@@ -47,13 +49,13 @@ public sealed class HsmKeyService
     }
 
     /// <summary>hsm_ec_keygen: a new key pair on <paramref name="curve"/> owned by <paramref name="owner"/>.</summary>
-    public HsmKeyInfo GenerateKey(string owner, EcCurve curve)
+    public async Task<HsmKeyInfo> GenerateKeyAsync(string owner, EcCurve curve, CancellationToken cancellationToken = default)
     {
         ClientKeyLabel.ValidateOwner(owner);
         ArgumentNullException.ThrowIfNull(curve);
         var created = _time.GetUtcNow().ToUnixTimeSeconds();
         var label = ClientKeyLabel.Format(owner, created);
-        var (handle, publicKey) = _connection.RunSerialised(session => GenerateKeyPair(session, curve, label));
+        var (handle, publicKey) = await _connection.RunSerialisedAsync(session => GenerateKeyPair(session, curve, label), cancellationToken).ConfigureAwait(false);
         var info = new HsmKeyInfo(Hex.Encode(publicKey.ToCompressed()), curve, created, publicKey);
         _handles[info.Kid] = new ClientKey(handle, owner, info, System.Text.Encoding.UTF8.GetBytes(label), publicKey.ToCompressed());
         return info;
@@ -63,57 +65,73 @@ public sealed class HsmKeyService
     /// Generates with CKA_LABEL set and CKA_ID added once the public point is known. A crash in between leaves an
     /// object without an ID, which listing and lookup ignore (it can be swept by label).
     /// </summary>
-    internal static (nuint Handle, EcPublicKey PublicKey) GenerateKeyPair(Pkcs11Session session, EcCurve curve, string label, bool token = true)
+    internal static (IObjectHandle Handle, EcPublicKey PublicKey) GenerateKeyPair(ISession session, EcCurve curve, string label, bool token = true)
     {
-        var module = session.Module;
-        using var publicTemplate = new AttributeTemplate()
-            .Bool(Ck.CKA_TOKEN, false)
-            .Bytes(Ck.CKA_EC_PARAMS, EcKeyEncoding.EcParameters(curve))
-            .Bool(Ck.CKA_VERIFY, true);
-        using var privateTemplate = new AttributeTemplate()
-            .Bool(Ck.CKA_TOKEN, token)
-            .Bool(Ck.CKA_PRIVATE, true)
-            .Bool(Ck.CKA_SENSITIVE, true)
-            .Bool(Ck.CKA_EXTRACTABLE, false)
-            .Bool(Ck.CKA_SIGN, true)
-            .Bool(Ck.CKA_DERIVE, true)
-            .Utf8(Ck.CKA_LABEL, label);
-        var (publicHandle, privateHandle) = module.GenerateKeyPair(session.Id, new CkMechanism { Mechanism = Ck.CKM_EC_KEY_PAIR_GEN }, publicTemplate, privateTemplate);
+        var factory = session.Factories.ObjectAttributeFactory;
+        List<IObjectAttribute> publicTemplate =
+        [
+            factory.Create(CKA.CKA_TOKEN, false),
+            factory.Create(CKA.CKA_EC_PARAMS, EcKeyEncoding.EcParameters(curve)),
+            factory.Create(CKA.CKA_VERIFY, true),
+        ];
+        List<IObjectAttribute> privateTemplate =
+        [
+            factory.Create(CKA.CKA_TOKEN, token),
+            factory.Create(CKA.CKA_PRIVATE, true),
+            factory.Create(CKA.CKA_SENSITIVE, true),
+            factory.Create(CKA.CKA_EXTRACTABLE, false),
+            factory.Create(CKA.CKA_SIGN, true),
+            factory.Create(CKA.CKA_DERIVE, true),
+            factory.Create(CKA.CKA_LABEL, label),
+        ];
+        IObjectHandle publicHandle, privateHandle;
         try
         {
-            var ecPoint = module.GetAttributes(session.Id, publicHandle, [Ck.CKA_EC_POINT])[0]
-                ?? throw new Pkcs11Exception("The generated public key has no CKA_EC_POINT.");
+            session.GenerateKeyPair(session.Factories.MechanismFactory.Create(CKM.CKM_EC_KEY_PAIR_GEN), publicTemplate, privateTemplate, out publicHandle, out privateHandle);
+        }
+        finally
+        {
+            Pkcs11Mechanisms.DisposeAll(publicTemplate);
+            Pkcs11Mechanisms.DisposeAll(privateTemplate);
+        }
+        try
+        {
+            var ecPoint = Pkcs11Mechanisms.GetAttributes(session, publicHandle, [CKA.CKA_EC_POINT])[0]
+                ?? throw new HsmPkcs11Exception("The generated public key has no CKA_EC_POINT.");
             var publicKey = EcKeyEncoding.PublicKeyFromEcPoint(curve, ecPoint);
-            using var id = new AttributeTemplate().Bytes(Ck.CKA_ID, publicKey.ToCompressed());
-            module.SetAttributes(session.Id, privateHandle, id);
+            List<IObjectAttribute> id = [factory.Create(CKA.CKA_ID, publicKey.ToCompressed())];
+            try
+            {
+                session.SetAttributeValue(privateHandle, id);
+            }
+            finally
+            {
+                Pkcs11Mechanisms.DisposeAll(id);
+            }
             return (privateHandle, publicKey);
         }
         catch
         {
-            module.DestroyObject(session.Id, privateHandle);
+            session.DestroyObject(privateHandle);
             throw;
         }
         finally
         {
-            module.DestroyObject(session.Id, publicHandle);
+            session.DestroyObject(publicHandle);
         }
     }
 
     /// <summary>hsm_list_keys: the owner's keys, on the given curves (null or empty: all), oldest first.</summary>
-    public IReadOnlyList<HsmKeyInfo> ListKeys(string owner, IReadOnlyCollection<EcCurve>? curves = null)
+    public async Task<IReadOnlyList<HsmKeyInfo>> ListKeysAsync(string owner, IReadOnlyCollection<EcCurve>? curves = null, CancellationToken cancellationToken = default)
     {
         ClientKeyLabel.ValidateOwner(owner);
-        var keys = _connection.Run(session =>
+        var keys = await _connection.RunAsync(session =>
         {
-            using var template = new AttributeTemplate()
-                .ULong(Ck.CKA_CLASS, Ck.CKO_PRIVATE_KEY)
-                .ULong(Ck.CKA_KEY_TYPE, Ck.CKK_EC)
-                .Bool(Ck.CKA_TOKEN, true);
             var result = new List<ClientKey>();
-            foreach (var handle in session.Module.FindObjects(session.Id, template, int.MaxValue))
+            foreach (var handle in Pkcs11Mechanisms.FindObjects(session, EcPrivateKeyTemplate(session), int.MaxValue))
                 if (TryReadClientKey(session, handle, out var key) && key.Owner == owner) result.Add(key);
             return result;
-        });
+        }, cancellationToken).ConfigureAwait(false);
         foreach (var key in keys) _handles[key.Info.Kid] = key;
         return keys
             .Select(k => k.Info)
@@ -126,39 +144,40 @@ public sealed class HsmKeyService
     /// hsm_ecdsa: ECDSA over <paramref name="hash"/> (32, 48 or 64 bytes; longer than the order → its leftmost bits),
     /// the signature as DER ECDSA-Sig-Value.
     /// </summary>
-    public byte[] SignHash(string owner, string kid, ReadOnlySpan<byte> hash)
+    public async Task<byte[]> SignHashAsync(string owner, string kid, ReadOnlyMemory<byte> hash, CancellationToken cancellationToken = default)
     {
         if (hash.Length is not (32 or 48 or 64)) throw new HsmInvalidRequestException($"tbs_hash is {hash.Length} bytes; 32, 48 or 64 are accepted.");
         var input = hash.ToArray();
-        var raw = WithKey(owner, kid, (session, key) =>
-            Pkcs11Mechanisms.SignEcdsa(session, key.Handle, EcKeyEncoding.TruncateHash(key.Info.Curve, input), key.Info.Curve.FieldSize));
+        var raw = await WithKeyAsync(owner, kid, (session, key) =>
+            Pkcs11Mechanisms.SignEcdsa(session, key.Handle, EcKeyEncoding.TruncateHash(key.Info.Curve, input).ToArray(), key.Info.Curve.FieldSize), cancellationToken).ConfigureAwait(false);
         return EcKeyEncoding.RawSignatureToDer(raw);
     }
 
     /// <summary>hsm_ecdh: the x-coordinate of d·peer (field-size bytes) for a peer given as SPKI DER on the key's curve.</summary>
-    public byte[] DeriveSharedSecret(string owner, string kid, ReadOnlySpan<byte> peerSpki)
+    public Task<byte[]> DeriveSharedSecretAsync(string owner, string kid, ReadOnlyMemory<byte> peerSpki, CancellationToken cancellationToken = default)
     {
-        if (!EcPublicKey.TryFromSpki(peerSpki, out var peer))
+        if (!EcPublicKey.TryFromSpki(peerSpki.Span, out var peer))
             throw new HsmInvalidRequestException("public_key is not an EC SubjectPublicKeyInfo with a valid point on P-256, P-384 or P-521.");
-        return WithKey(owner, kid, (session, key) =>
+        return WithKeyAsync(owner, kid, (session, key) =>
         {
             if (!ReferenceEquals(peer.Curve, key.Info.Curve))
                 throw new HsmInvalidRequestException($"public_key is on {peer.Curve.Name}; the key is on {key.Info.Curve.Name}.");
             return Pkcs11Mechanisms.DeriveEcdh(session, key.Handle, peer.ToUncompressed(), key.Info.Curve.FieldSize);
-        });
+        }, cancellationToken);
     }
 
     /// <summary>The owner's key's public information, or <see cref="HsmKeyNotFoundException"/>.</summary>
-    public HsmKeyInfo GetKey(string owner, string kid) => WithKey(owner, kid, (_, key) => key.Info);
+    public Task<HsmKeyInfo> GetKeyAsync(string owner, string kid, CancellationToken cancellationToken = default) =>
+        WithKeyAsync(owner, kid, (_, key) => key.Info, cancellationToken);
 
     /// <summary>hsm_ec_delete_key.</summary>
-    public void DeleteKey(string owner, string kid)
+    public async Task DeleteKeyAsync(string owner, string kid, CancellationToken cancellationToken = default)
     {
-        WithKey(owner, kid, (session, key) =>
+        await WithKeyAsync(owner, kid, (session, key) =>
         {
-            lock (session.Module.ObjectLifecycleLock) session.Module.DestroyObject(session.Id, key.Handle);
+            lock (_connection.Module.ObjectLifecycleLock) session.DestroyObject(key.Handle);
             return 0;
-        });
+        }, cancellationToken).ConfigureAwait(false);
         _handles.TryRemove(kid, out _);
     }
 
@@ -172,7 +191,7 @@ public sealed class HsmKeyService
     /// microseconds between them is not excluded (PKCS#11 has no compare-and-use); it is the same window as a fresh
     /// C_FindObjects followed by C_Sign.
     /// </remarks>
-    private T WithKey<T>(string owner, string kid, Func<Pkcs11Session, ClientKey, T> operation)
+    private async Task<T> WithKeyAsync<T>(string owner, string kid, Func<ISession, ClientKey, T> operation, CancellationToken cancellationToken)
     {
         ClientKeyLabel.ValidateOwner(owner);
         var id = ParseKid(kid);
@@ -181,7 +200,7 @@ public sealed class HsmKeyService
             var fromCache = _handles.TryGetValue(kid, out var cached) && cached.Owner == owner;
             try
             {
-                return _connection.Run(session =>
+                return await _connection.RunAsync(session =>
                 {
                     ClientKey key;
                     if (fromCache && StillNames(session, cached!))
@@ -194,24 +213,21 @@ public sealed class HsmKeyService
                         key = Find(session, owner, kid, id);
                     }
                     return operation(session, key);
-                });
+                }, cancellationToken).ConfigureAwait(false);
             }
-            catch (Pkcs11Exception e) when (fromCache && attempt == 0 &&
-                e.ReturnValue is Pkcs11ReturnValues.CKR_KEY_HANDLE_INVALID or Pkcs11ReturnValues.CKR_OBJECT_HANDLE_INVALID)
+            catch (HsmPkcs11Exception e) when (fromCache && attempt == 0 &&
+                e.ReturnValue is CKR.CKR_KEY_HANDLE_INVALID or CKR.CKR_OBJECT_HANDLE_INVALID)
             {
                 _handles.TryRemove(kid, out _);
             }
         }
     }
 
-    private ClientKey Find(Pkcs11Session session, string owner, string kid, byte[] id)
+    private ClientKey Find(ISession session, string owner, string kid, byte[] id)
     {
-        using var template = new AttributeTemplate()
-            .ULong(Ck.CKA_CLASS, Ck.CKO_PRIVATE_KEY)
-            .ULong(Ck.CKA_KEY_TYPE, Ck.CKK_EC)
-            .Bool(Ck.CKA_TOKEN, true)
-            .Bytes(Ck.CKA_ID, id);
-        foreach (var handle in session.Module.FindObjects(session.Id, template, 16))
+        var template = EcPrivateKeyTemplate(session);
+        template.Add(session.Factories.ObjectAttributeFactory.Create(CKA.CKA_ID, id));
+        foreach (var handle in Pkcs11Mechanisms.FindObjects(session, template, 16))
         {
             if (!TryReadClientKey(session, handle, out var key) || key.Owner != owner || key.Info.Kid != kid) continue;
             _handles[kid] = key;
@@ -221,20 +237,33 @@ public sealed class HsmKeyService
     }
 
     /// <summary>Whether the cached handle still names the object it was cached for (one C_GetAttributeValue).</summary>
-    private static bool StillNames(Pkcs11Session session, ClientKey key) =>
-        session.Module.HasAttributes(session.Id, key.Handle, IdentityAttributes, [PrivateKeyClass, EcKeyType, key.Id, key.Label]);
+    private static bool StillNames(ISession session, ClientKey key) =>
+        Pkcs11Mechanisms.HasAttributes(session, key.Handle, IdentityAttributes, [PrivateKeyClass, EcKeyType, key.Id, key.Label]);
+
+    /// <summary>The search template of token EC private keys (the caller may add to it; the search disposes it).</summary>
+    internal static List<IObjectAttribute> EcPrivateKeyTemplate(ISession session)
+    {
+        var factory = session.Factories.ObjectAttributeFactory;
+        return
+        [
+            factory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+            factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC),
+            factory.Create(CKA.CKA_TOKEN, true),
+        ];
+    }
 
     /// <summary>Test seam: the cached handle for <paramref name="kid"/>, if any.</summary>
-    internal nuint? CachedHandle(string kid) => _handles.TryGetValue(kid, out var key) ? key.Handle : null;
+    internal ulong? CachedHandle(string kid) => _handles.TryGetValue(kid, out var key) ? key.Handle.ObjectId : null;
 
     /// <summary>Test seam: points the cache entry for <paramref name="kid"/> at another handle, as a module that reuses handles would.</summary>
-    internal void RedirectCachedHandle(string kid, nuint handle) => _handles[kid] = _handles[kid] with { Handle = handle };
+    internal void RedirectCachedHandle(string kid, ulong handle) =>
+        _handles[kid] = _handles[kid] with { Handle = _connection.Module.Factories.ObjectHandleFactory.Create(handle) };
 
     /// <summary>Reads a private key object as a client key; false for service keys and half-made or foreign objects.</summary>
-    private static bool TryReadClientKey(Pkcs11Session session, nuint handle, out ClientKey key)
+    private static bool TryReadClientKey(ISession session, IObjectHandle handle, out ClientKey key)
     {
         key = null!;
-        var values = session.Module.GetAttributes(session.Id, handle, KeyAttributes);
+        var values = Pkcs11Mechanisms.GetAttributes(session, handle, KeyAttributes);
         if (!ClientKeyLabel.TryParse(values[0], out var owner, out var created)) return false;
         if (values[2] is null || !EcKeyEncoding.TryCurveFromEcParameters(values[2], out var curve)) return false;
         if (values[1] is null || !EcPublicKey.TryFromSec1(curve, values[1], out var publicKey) || values[1]![0] == 0x04) return false;
@@ -258,5 +287,5 @@ public sealed class HsmKeyService
     }
 
     /// <summary>A found key; <paramref name="Label"/> and <paramref name="Id"/> are the object's raw CKA_LABEL and CKA_ID, to re-check a cached handle against.</summary>
-    private sealed record ClientKey(nuint Handle, string Owner, HsmKeyInfo Info, byte[] Label, byte[] Id);
+    private sealed record ClientKey(IObjectHandle Handle, string Owner, HsmKeyInfo Info, byte[] Label, byte[] Id);
 }

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
 using R2ps.Hsm.Pkcs11;
 
 namespace R2ps.Hsm;
@@ -16,9 +18,9 @@ public sealed class HsmSealingKey
     public const int Overhead = Pkcs11Mechanisms.GcmNonceSize + Pkcs11Mechanisms.GcmTagSize;
 
     private readonly HsmConnection _connection;
-    private readonly nuint _handle;
+    private readonly IObjectHandle _handle;
 
-    internal HsmSealingKey(HsmConnection connection, nuint handle, string label)
+    internal HsmSealingKey(HsmConnection connection, IObjectHandle handle, string label)
     {
         _connection = connection;
         _handle = handle;
@@ -27,7 +29,7 @@ public sealed class HsmSealingKey
 
     public string Label { get; }
 
-    public byte[] Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    public async Task<byte[]> SealAsync(ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken = default)
     {
         if (plaintext.Length > MaxPlaintextLength) throw new ArgumentException($"At most {MaxPlaintextLength} bytes can be sealed.", nameof(plaintext));
         if (associatedData.Length > MaxPlaintextLength) throw new ArgumentException($"At most {MaxPlaintextLength} bytes of associated data.", nameof(associatedData));
@@ -36,7 +38,7 @@ public sealed class HsmSealingKey
         var aad = associatedData.ToArray();
         try
         {
-            var ciphertext = _connection.Run(session => Pkcs11Mechanisms.EncryptAesGcm(session, _handle, nonce, aad, input));
+            var ciphertext = await _connection.RunAsync(session => Pkcs11Mechanisms.EncryptAesGcm(session, _handle, nonce, aad, input), cancellationToken).ConfigureAwait(false);
             return [.. nonce, .. ciphertext];
         }
         finally
@@ -46,7 +48,7 @@ public sealed class HsmSealingKey
     }
 
     /// <summary>The plaintext; <see cref="CryptographicException"/> if the sealed data or the associated data were altered.</summary>
-    public byte[] Open(ReadOnlySpan<byte> sealedData, ReadOnlySpan<byte> associatedData)
+    public async Task<byte[]> OpenAsync(ReadOnlyMemory<byte> sealedData, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken = default)
     {
         if (sealedData.Length < Overhead || sealedData.Length > MaxPlaintextLength + Overhead)
             throw new CryptographicException("Sealed data has an impossible length.");
@@ -55,14 +57,14 @@ public sealed class HsmSealingKey
         var aad = associatedData.ToArray();
         try
         {
-            return _connection.Run(session => Pkcs11Mechanisms.DecryptAesGcm(session, _handle, nonce, aad, ciphertext));
+            return await _connection.RunAsync(session => Pkcs11Mechanisms.DecryptAesGcm(session, _handle, nonce, aad, ciphertext), cancellationToken).ConfigureAwait(false);
         }
         // A tag mismatch is reported by C_Decrypt (not C_DecryptInit) with a code each module picks: SoftHSM2 2.6
         // says CKR_GENERAL_ERROR, others CKR_ENCRYPTED_DATA_INVALID or CKR_SIGNATURE_INVALID.
-        catch (Pkcs11Exception e) when (e.Function == "C_Decrypt" && e.ReturnValue is Pkcs11ReturnValues.CKR_ENCRYPTED_DATA_INVALID
-                                            or Pkcs11ReturnValues.CKR_ENCRYPTED_DATA_LEN_RANGE or Pkcs11ReturnValues.CKR_DATA_INVALID
-                                            or Pkcs11ReturnValues.CKR_SIGNATURE_INVALID or Pkcs11ReturnValues.CKR_GENERAL_ERROR
-                                            or Pkcs11ReturnValues.CKR_FUNCTION_FAILED)
+        catch (HsmPkcs11Exception e) when (e.Function == "C_Decrypt" && e.ReturnValue is CKR.CKR_ENCRYPTED_DATA_INVALID
+                                               or CKR.CKR_ENCRYPTED_DATA_LEN_RANGE or CKR.CKR_DATA_INVALID
+                                               or CKR.CKR_SIGNATURE_INVALID or CKR.CKR_GENERAL_ERROR
+                                               or CKR.CKR_FUNCTION_FAILED)
         {
             throw new CryptographicException("Sealed data did not authenticate.", e);
         }

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using R2ps.Crypto.Ec;
 using R2ps.Crypto.Keys;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
 using R2ps.Hsm.Pkcs11;
 
 namespace R2ps.Hsm;
@@ -19,63 +21,79 @@ namespace R2ps.Hsm;
 public static class HsmServiceKeys
 {
     /// <summary>The P-256 key labelled <paramref name="label"/>, generated if the token has none.</summary>
-    public static Pkcs11EcPrivateKey GetOrCreateServerKey(HsmConnection connection, string label) =>
-        GetOrCreateEcKey(connection, label, EcCurve.P256);
+    public static Task<Pkcs11EcPrivateKey> GetOrCreateServerKeyAsync(HsmConnection connection, string label, CancellationToken cancellationToken = default) =>
+        GetOrCreateEcKeyAsync(connection, label, EcCurve.P256, cancellationToken);
 
-    public static Pkcs11EcPrivateKey GetOrCreateEcKey(HsmConnection connection, string label, EcCurve curve)
+    public static async Task<Pkcs11EcPrivateKey> GetOrCreateEcKeyAsync(HsmConnection connection, string label, EcCurve curve, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(curve);
         CheckLabel(label);
-        var existing = FindEcKey(connection, label);
+        var existing = await FindEcKeyAsync(connection, label, cancellationToken).ConfigureAwait(false);
         if (existing is not null) return CheckCurve(existing, curve);
-        return connection.RunSerialised(session =>
+        return await connection.RunSerialisedAsync(session =>
         {
             // Re-check under the lock: another thread of this process may just have created it.
             var raced = FindEcKey(session, connection, label);
             if (raced is not null) return CheckCurve(raced, curve);
             var (handle, publicKey) = HsmKeyService.GenerateKeyPair(session, curve, label);
             return new Pkcs11EcPrivateKey(connection, handle, label, publicKey);
-        });
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The EC key labelled <paramref name="label"/>, or null.</summary>
-    public static Pkcs11EcPrivateKey? FindEcKey(HsmConnection connection, string label)
+    public static async Task<Pkcs11EcPrivateKey?> FindEcKeyAsync(HsmConnection connection, string label, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         CheckLabel(label);
-        return connection.Run(session => FindEcKey(session, connection, label));
+        return await connection.RunAsync(session => FindEcKey(session, connection, label), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The AES-256 sealing key labelled <paramref name="label"/>, generated (non-extractable) if absent.</summary>
-    public static HsmSealingKey GetOrCreateSealingKey(HsmConnection connection, string label)
+    public static async Task<HsmSealingKey> GetOrCreateSealingKeyAsync(HsmConnection connection, string label, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         CheckLabel(label);
-        var existing = connection.Run(session => FindAesKey(session, label));
-        if (existing is { } handle) return new HsmSealingKey(connection, handle, label);
-        return connection.RunSerialised(session =>
+        var existing = await connection.RunAsync(session => FindAesKey(session, label), cancellationToken).ConfigureAwait(false);
+        if (existing is not null) return new HsmSealingKey(connection, existing, label);
+        return await connection.RunSerialisedAsync(session =>
         {
             if (FindAesKey(session, label) is { } raced) return new HsmSealingKey(connection, raced, label);
-            using var template = new AttributeTemplate()
-                .ULong(Ck.CKA_CLASS, Ck.CKO_SECRET_KEY)
-                .ULong(Ck.CKA_KEY_TYPE, Ck.CKK_AES)
-                .ULong(Ck.CKA_VALUE_LEN, 32)
-                .Bool(Ck.CKA_TOKEN, true)
-                .Bool(Ck.CKA_PRIVATE, true)
-                .Bool(Ck.CKA_SENSITIVE, true)
-                .Bool(Ck.CKA_EXTRACTABLE, false)
-                .Bool(Ck.CKA_ENCRYPT, true)
-                .Bool(Ck.CKA_DECRYPT, true)
-                .Utf8(Ck.CKA_LABEL, label)
-                .Bytes(Ck.CKA_ID, RandomNumberGenerator.GetBytes(16));
-            var created = session.Module.GenerateKey(session.Id, new CkMechanism { Mechanism = Ck.CKM_AES_KEY_GEN }, template);
-            return new HsmSealingKey(connection, created, label);
-        });
+            var factory = session.Factories.ObjectAttributeFactory;
+            List<IObjectAttribute> template =
+            [
+                factory.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
+                factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
+                factory.Create(CKA.CKA_VALUE_LEN, 32UL),
+                factory.Create(CKA.CKA_TOKEN, true),
+                factory.Create(CKA.CKA_PRIVATE, true),
+                factory.Create(CKA.CKA_SENSITIVE, true),
+                factory.Create(CKA.CKA_EXTRACTABLE, false),
+                factory.Create(CKA.CKA_ENCRYPT, true),
+                factory.Create(CKA.CKA_DECRYPT, true),
+                factory.Create(CKA.CKA_LABEL, label),
+                factory.Create(CKA.CKA_ID, RandomNumberGenerator.GetBytes(16)),
+            ];
+            try
+            {
+                var created = session.GenerateKey(session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN), template);
+                return new HsmSealingKey(connection, created, label);
+            }
+            finally
+            {
+                Pkcs11Mechanisms.DisposeAll(template);
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Imports a PKCS#8 PrivateKeyInfo (DER) EC key under <paramref name="label"/>; see <see cref="ImportEcKey"/>.</summary>
-    public static Pkcs11EcPrivateKey ImportPkcs8(HsmConnection connection, string label, ReadOnlySpan<byte> pkcs8)
+    /// <summary>Imports a PKCS#8 PrivateKeyInfo (DER) EC key under <paramref name="label"/>; see <see cref="ImportEcKeyAsync"/>.</summary>
+    public static async Task<Pkcs11EcPrivateKey> ImportPkcs8Async(HsmConnection connection, string label, ReadOnlyMemory<byte> pkcs8, CancellationToken cancellationToken = default)
+    {
+        using var key = ParsePkcs8(pkcs8.Span);
+        return await ImportEcKeyAsync(connection, label, key, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static SoftwareEcKey ParsePkcs8(ReadOnlySpan<byte> pkcs8)
     {
         using var ecdsa = ECDsa.Create();
         try
@@ -87,12 +105,17 @@ public static class HsmServiceKeys
         {
             throw new HsmInvalidRequestException("Not an EC PKCS#8 private key.", e);
         }
-        using var key = SoftwareEcKey.FromDotNet(ecdsa);
-        return ImportEcKey(connection, label, key);
+        return SoftwareEcKey.FromDotNet(ecdsa);
     }
 
     /// <summary>Imports the EC private key of a PKCS#12 file (its first entry with an EC key) under <paramref name="label"/>.</summary>
-    public static Pkcs11EcPrivateKey ImportPkcs12(HsmConnection connection, string label, ReadOnlySpan<byte> pkcs12, string? password)
+    public static async Task<Pkcs11EcPrivateKey> ImportPkcs12Async(HsmConnection connection, string label, ReadOnlyMemory<byte> pkcs12, string? password, CancellationToken cancellationToken = default)
+    {
+        using var key = ParsePkcs12(pkcs12.Span, password);
+        return await ImportEcKeyAsync(connection, label, key, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static SoftwareEcKey ParsePkcs12(ReadOnlySpan<byte> pkcs12, string? password)
     {
         X509Certificate2Collection certificates;
         try
@@ -120,8 +143,7 @@ public static class HsmServiceKeys
                 {
                     CryptographicOperations.ZeroMemory(pkcs8);
                 }
-                using var key = SoftwareEcKey.FromDotNet(copy);
-                return ImportEcKey(connection, label, key);
+                return SoftwareEcKey.FromDotNet(copy);
             }
         }
         finally
@@ -132,7 +154,7 @@ public static class HsmServiceKeys
     }
 
     /// <summary>Imports a PEM "PRIVATE KEY" / "EC PRIVATE KEY" under <paramref name="label"/>.</summary>
-    public static Pkcs11EcPrivateKey ImportPem(HsmConnection connection, string label, string pem)
+    public static async Task<Pkcs11EcPrivateKey> ImportPemAsync(HsmConnection connection, string label, string pem, CancellationToken cancellationToken = default)
     {
         SoftwareEcKey key;
         try
@@ -143,7 +165,7 @@ public static class HsmServiceKeys
         {
             throw new HsmInvalidRequestException("Not a PEM EC private key.", e);
         }
-        using (key) return ImportEcKey(connection, label, key);
+        using (key) return await ImportEcKeyAsync(connection, label, key, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -151,12 +173,12 @@ public static class HsmServiceKeys
     /// scalar under <paramref name="label"/>. Idempotent: importing the key that already has this label returns it;
     /// a different key under the label is refused rather than shadowed.
     /// </summary>
-    public static Pkcs11EcPrivateKey ImportEcKey(HsmConnection connection, string label, SoftwareEcKey key)
+    public static async Task<Pkcs11EcPrivateKey> ImportEcKeyAsync(HsmConnection connection, string label, SoftwareEcKey key, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(key);
         CheckLabel(label);
-        return connection.RunSerialised(session =>
+        return await connection.RunSerialisedAsync(session =>
         {
             if (FindEcKey(session, connection, label) is { } existing)
             {
@@ -166,48 +188,50 @@ public static class HsmServiceKeys
             }
             var handle = CreateEcPrivateKey(session, key, label, token: true);
             return new Pkcs11EcPrivateKey(connection, handle, label, key.PublicKey);
-        });
+        }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>C_CreateObject of an EC private key; the scalar is copied into a template that is wiped on dispose.</summary>
-    internal static nuint CreateEcPrivateKey(Pkcs11Session session, SoftwareEcKey key, string label, bool token)
+    /// <summary>C_CreateObject of an EC private key; the scalar's managed and unmanaged copies are wiped afterwards.</summary>
+    internal static IObjectHandle CreateEcPrivateKey(ISession session, SoftwareEcKey key, string label, bool token)
     {
+        var factory = session.Factories.ObjectAttributeFactory;
         var scalar = key.Curve.EncodeFieldElement(key.PrivateScalar);
+        List<IObjectAttribute> template = [];
         try
         {
-            using var template = new AttributeTemplate()
-                .ULong(Ck.CKA_CLASS, Ck.CKO_PRIVATE_KEY)
-                .ULong(Ck.CKA_KEY_TYPE, Ck.CKK_EC)
-                .Bool(Ck.CKA_TOKEN, token)
-                .Bool(Ck.CKA_PRIVATE, true)
-                .Bool(Ck.CKA_SENSITIVE, true)
-                .Bool(Ck.CKA_EXTRACTABLE, false)
-                .Bool(Ck.CKA_SIGN, true)
-                .Bool(Ck.CKA_DERIVE, true)
-                .Utf8(Ck.CKA_LABEL, label)
-                .Bytes(Ck.CKA_ID, key.PublicKey.ToCompressed())
-                .Bytes(Ck.CKA_EC_PARAMS, EcKeyEncoding.EcParameters(key.Curve))
-                .Bytes(Ck.CKA_VALUE, scalar);
-            return session.Module.CreateObject(session.Id, template);
+            template.AddRange(
+            [
+                factory.Create(CKA.CKA_CLASS, CKO.CKO_PRIVATE_KEY),
+                factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_EC),
+                factory.Create(CKA.CKA_TOKEN, token),
+                factory.Create(CKA.CKA_PRIVATE, true),
+                factory.Create(CKA.CKA_SENSITIVE, true),
+                factory.Create(CKA.CKA_EXTRACTABLE, false),
+                factory.Create(CKA.CKA_SIGN, true),
+                factory.Create(CKA.CKA_DERIVE, true),
+                factory.Create(CKA.CKA_LABEL, label),
+                factory.Create(CKA.CKA_ID, key.PublicKey.ToCompressed()),
+                factory.Create(CKA.CKA_EC_PARAMS, EcKeyEncoding.EcParameters(key.Curve)),
+                factory.Create(CKA.CKA_VALUE, scalar),
+            ]);
+            return session.CreateObject(template);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(scalar);
+            Pkcs11Mechanisms.WipeAndDisposeAll(template);
         }
     }
 
-    private static Pkcs11EcPrivateKey? FindEcKey(Pkcs11Session session, HsmConnection connection, string label)
+    private static Pkcs11EcPrivateKey? FindEcKey(ISession session, HsmConnection connection, string label)
     {
-        using var template = new AttributeTemplate()
-            .ULong(Ck.CKA_CLASS, Ck.CKO_PRIVATE_KEY)
-            .ULong(Ck.CKA_KEY_TYPE, Ck.CKK_EC)
-            .Bool(Ck.CKA_TOKEN, true)
-            .Utf8(Ck.CKA_LABEL, label);
+        var template = HsmKeyService.EcPrivateKeyTemplate(session);
+        template.Add(session.Factories.ObjectAttributeFactory.Create(CKA.CKA_LABEL, label));
         Pkcs11EcPrivateKey? best = null;
         byte[]? bestId = null;
-        foreach (var handle in session.Module.FindObjects(session.Id, template, 64))
+        foreach (var handle in Pkcs11Mechanisms.FindObjects(session, template, 64))
         {
-            var values = session.Module.GetAttributes(session.Id, handle, [Ck.CKA_ID, Ck.CKA_EC_PARAMS]);
+            var values = Pkcs11Mechanisms.GetAttributes(session, handle, [CKA.CKA_ID, CKA.CKA_EC_PARAMS]);
             if (values[0] is not { } id || values[1] is not { } parameters) continue;
             if (!EcKeyEncoding.TryCurveFromEcParameters(parameters, out var curve) || !EcPublicKey.TryFromSec1(curve, id, out var publicKey)) continue;
             if (bestId is not null && id.AsSpan().SequenceCompareTo(bestId) >= 0) continue;
@@ -217,18 +241,21 @@ public static class HsmServiceKeys
         return best;
     }
 
-    private static nuint? FindAesKey(Pkcs11Session session, string label)
+    private static IObjectHandle? FindAesKey(ISession session, string label)
     {
-        using var template = new AttributeTemplate()
-            .ULong(Ck.CKA_CLASS, Ck.CKO_SECRET_KEY)
-            .ULong(Ck.CKA_KEY_TYPE, Ck.CKK_AES)
-            .Bool(Ck.CKA_TOKEN, true)
-            .Utf8(Ck.CKA_LABEL, label);
-        nuint? best = null;
+        var factory = session.Factories.ObjectAttributeFactory;
+        List<IObjectAttribute> template =
+        [
+            factory.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
+            factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
+            factory.Create(CKA.CKA_TOKEN, true),
+            factory.Create(CKA.CKA_LABEL, label),
+        ];
+        IObjectHandle? best = null;
         byte[]? bestId = null;
-        foreach (var handle in session.Module.FindObjects(session.Id, template, 64))
+        foreach (var handle in Pkcs11Mechanisms.FindObjects(session, template, 64))
         {
-            var id = session.Module.GetAttributes(session.Id, handle, [Ck.CKA_ID])[0] ?? [];
+            var id = Pkcs11Mechanisms.GetAttributes(session, handle, [CKA.CKA_ID])[0] ?? [];
             if (bestId is not null && id.AsSpan().SequenceCompareTo(bestId) >= 0) continue;
             best = handle;
             bestId = id;

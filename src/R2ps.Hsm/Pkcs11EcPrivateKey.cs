@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using R2ps.Crypto.Ec;
 using R2ps.Crypto.Keys;
+using Net.Pkcs11Interop.HighLevelAPI;
 using R2ps.Hsm.Pkcs11;
 using BcPoint = Org.BouncyCastle.Math.EC.ECPoint;
 
@@ -10,12 +11,17 @@ namespace R2ps.Hsm;
 /// A service EC key (the server key) that lives in the HSM, as an <see cref="IEcPrivateKey"/> for protocol code.
 /// Nothing secret is held in this process; the object is a handle and the public key.
 /// </summary>
+/// <remarks>
+/// <see cref="IEcPrivateKey"/> is synchronous (JOSE, HPKE and OPAQUE code calls it inline), so its members wait for a
+/// session by blocking when the pool is exhausted; callers that can await use the <c>…Async</c> members, which wait
+/// without holding a thread.
+/// </remarks>
 public sealed class Pkcs11EcPrivateKey : IEcPrivateKey
 {
     private readonly HsmConnection _connection;
-    private readonly nuint _handle;
+    private readonly IObjectHandle _handle;
 
-    internal Pkcs11EcPrivateKey(HsmConnection connection, nuint handle, string label, EcPublicKey publicKey)
+    internal Pkcs11EcPrivateKey(HsmConnection connection, IObjectHandle handle, string label, EcPublicKey publicKey)
     {
         _connection = connection;
         _handle = handle;
@@ -37,11 +43,27 @@ public sealed class Pkcs11EcPrivateKey : IEcPrivateKey
         return _connection.Run(session => Pkcs11Mechanisms.SignEcdsa(session, _handle, input, Curve.FieldSize));
     }
 
+    /// <summary><see cref="SignHash"/>, waiting for a session without holding a thread.</summary>
+    public async Task<byte[]> SignHashAsync(ReadOnlyMemory<byte> hash, CancellationToken cancellationToken = default)
+    {
+        if (hash.IsEmpty || hash.Length > 64) throw new CryptographicException("An ECDSA prehash is 1 to 64 bytes.");
+        var input = EcKeyEncoding.TruncateHash(Curve, hash.Span).ToArray();
+        return await _connection.RunAsync(session => Pkcs11Mechanisms.SignEcdsa(session, _handle, input, Curve.FieldSize), cancellationToken).ConfigureAwait(false);
+    }
+
     public byte[] DeriveSharedSecret(EcPublicKey peer)
     {
         CheckPeer(peer);
         var encodedPeer = peer.ToUncompressed();
         return _connection.Run(session => Pkcs11Mechanisms.DeriveEcdh(session, _handle, encodedPeer, Curve.FieldSize));
+    }
+
+    /// <summary><see cref="DeriveSharedSecret"/>, waiting for a session without holding a thread.</summary>
+    public async Task<byte[]> DeriveSharedSecretAsync(EcPublicKey peer, CancellationToken cancellationToken = default)
+    {
+        CheckPeer(peer);
+        var encodedPeer = peer.ToUncompressed();
+        return await _connection.RunAsync(session => Pkcs11Mechanisms.DeriveEcdh(session, _handle, encodedPeer, Curve.FieldSize), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -53,16 +75,45 @@ public sealed class Pkcs11EcPrivateKey : IEcPrivateKey
     /// </summary>
     public BcPoint DeriveSharedPoint(EcPublicKey peer)
     {
+        if (Shifted(peer) is not { } shifted) return PublicKey.Point.Negate().Normalize();
+        return Recover(_connection.Run(session => DeriveBoth(session, peer, shifted)));
+    }
+
+    /// <summary><see cref="DeriveSharedPoint"/>, waiting for a session without holding a thread.</summary>
+    public async Task<BcPoint> DeriveSharedPointAsync(EcPublicKey peer, CancellationToken cancellationToken = default)
+    {
+        if (Shifted(peer) is not { } shifted) return PublicKey.Point.Negate().Normalize();
+        return Recover(await _connection.RunAsync(session => DeriveBoth(session, peer, shifted), cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>P + G, or null for P = −G.</summary>
+    private EcPublicKey? Shifted(EcPublicKey peer)
+    {
         CheckPeer(peer);
+        var shiftedPoint = peer.Point.Add(Curve.MultiplyGenerator(Org.BouncyCastle.Math.BigInteger.One)).Normalize();
+        return shiftedPoint.IsInfinity ? null : new EcPublicKey(Curve, shiftedPoint);
+    }
+
+    private (byte[] X, byte[] ShiftedX) DeriveBoth(ISession session, EcPublicKey peer, EcPublicKey shifted)
+    {
+        var x = Pkcs11Mechanisms.DeriveEcdh(session, _handle, peer.ToUncompressed(), Curve.FieldSize);
+        try
+        {
+            return (x, Pkcs11Mechanisms.DeriveEcdh(session, _handle, shifted.ToUncompressed(), Curve.FieldSize));
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(x);
+            throw;
+        }
+    }
+
+    /// <summary>Which of ±(x, y) is d·P, from x(d·P) and x(d·(P + G)); both inputs are wiped.</summary>
+    private BcPoint Recover((byte[] X, byte[] ShiftedX) derived)
+    {
+        var (x, shiftedX) = derived;
         var curve = Curve;
         var q = PublicKey.Point;
-        var shiftedPoint = peer.Point.Add(curve.MultiplyGenerator(Org.BouncyCastle.Math.BigInteger.One)).Normalize();
-        if (shiftedPoint.IsInfinity) return q.Negate().Normalize();
-
-        var shifted = new EcPublicKey(curve, shiftedPoint);
-        var (x, shiftedX) = _connection.Run(session => (
-            Pkcs11Mechanisms.DeriveEcdh(session, _handle, peer.ToUncompressed(), curve.FieldSize),
-            Pkcs11Mechanisms.DeriveEcdh(session, _handle, shifted.ToUncompressed(), curve.FieldSize)));
         try
         {
             Span<byte> compressed = stackalloc byte[curve.CompressedPointSize];

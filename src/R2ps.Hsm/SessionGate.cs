@@ -18,13 +18,12 @@ internal enum GateEntry
 /// fails the waiting ones at once, and reports when the last permit holder has left.
 /// </summary>
 /// <remarks>
-/// Why not <see cref="SemaphoreSlim"/>: its synchronous waiters are not FIFO (a newcomer can take a permit released
-/// for a thread that has waited the longest, which under sustained overload lets old waiters hit the timeout while new
-/// ones get through), and it cannot tell "disposed" from "busy" nor wake its waiters on shutdown. Here a released
-/// permit goes straight to the oldest waiter. Waiting blocks the calling thread (the public API is synchronous); the
-/// wait is bounded by the caller's timeout, so a saturated HSM costs callers at most that long per operation, and the
-/// pool size bounds how many threads are inside the module. Waiters are TaskCompletionSources, so an asynchronous
-/// entry can be added without changing the queue.
+/// Why not <see cref="SemaphoreSlim"/>: it cannot tell "disposed" from "busy" nor wake its waiters on shutdown, and its
+/// synchronous and asynchronous waiters are served by different rules. Here a released permit goes straight to the
+/// oldest waiter, whichever way it waits. <see cref="EnterAsync"/> is the one the key services use: a waiter is a
+/// TaskCompletionSource in the queue, no thread is held while it waits. <see cref="Enter"/> blocks its thread and is
+/// kept only for the synchronous <c>IEcPrivateKey</c> members. Both waits are bounded by the caller's timeout, and the
+/// pool size bounds how many threads are inside the module.
 /// </remarks>
 internal sealed class SessionGate
 {
@@ -54,7 +53,7 @@ internal sealed class SessionGate
         }
     }
 
-    /// <summary>Threads waiting for a permit (for tests and diagnostics).</summary>
+    /// <summary>Callers waiting for a permit (for tests and diagnostics).</summary>
     public int Waiting
     {
         get
@@ -82,17 +81,60 @@ internal sealed class SessionGate
         }
         if (!waiter.Task.Wait(timeout))
         {
-            lock (_lock)
-            {
-                if (node.List is not null)
-                {
-                    _waiters.Remove(node);
-                    return GateEntry.TimedOut;
-                }
-            }
+            if (TryLeaveQueue(node)) return GateEntry.TimedOut;
             // Granted or closed just as the wait ended: the result is set.
         }
         return waiter.Task.Result ? GateEntry.Entered : GateEntry.Closed;
+    }
+
+    /// <summary>
+    /// Like <see cref="Enter"/> without holding a thread while it waits. Cancelled: <see cref="OperationCanceledException"/>,
+    /// and a permit granted in that instant is passed on, never lost.
+    /// </summary>
+    public async ValueTask<GateEntry> EnterAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        TaskCompletionSource<bool> waiter;
+        LinkedListNode<TaskCompletionSource<bool>> node;
+        lock (_lock)
+        {
+            if (_closed) return GateEntry.Closed;
+            if (_free > 0)
+            {
+                _free--;
+                return GateEntry.Entered;
+            }
+            // Asynchronous continuations: Exit must not run the next waiter's whole HSM operation on its own thread.
+            waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            node = _waiters.AddLast(waiter);
+        }
+        try
+        {
+            await waiter.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            if (TryLeaveQueue(node)) return GateEntry.TimedOut;
+        }
+        catch (OperationCanceledException)
+        {
+            if (TryLeaveQueue(node)) throw;
+            // Granted (or closed) in the same instant: hand a granted permit on before giving up.
+            if (await waiter.Task.ConfigureAwait(false)) Exit();
+            throw;
+        }
+        return await waiter.Task.ConfigureAwait(false) ? GateEntry.Entered : GateEntry.Closed;
+    }
+
+    /// <summary>Removes a waiter that gave up; false if it was granted or closed first (its result is then set).</summary>
+    private bool TryLeaveQueue(LinkedListNode<TaskCompletionSource<bool>> node)
+    {
+        lock (_lock)
+        {
+            if (node.List is null) return false;
+            _waiters.Remove(node);
+            return true;
+        }
     }
 
     public void Exit()

@@ -13,7 +13,7 @@ public sealed class OprfSeed : IDisposable
     /// <summary>The name of the sealed blob in <see cref="ISealedSecretStore"/>.</summary>
     public const string StoreName = "opaque-oprf-seed";
 
-    private static ReadOnlySpan<byte> AssociatedData => "r2ps/oprf-seed/v1"u8;
+    private static readonly byte[] AssociatedData = "r2ps/oprf-seed/v1"u8.ToArray();
 
     private readonly byte[] _seed;
     private bool _disposed;
@@ -41,7 +41,7 @@ public sealed class OprfSeed : IDisposable
             var fresh = RandomNumberGenerator.GetBytes(OpaqueSizes.OprfSeed);
             try
             {
-                var sealedSeed = sealer.Seal(fresh, AssociatedData);
+                var sealedSeed = await sealer.SealAsync(fresh, AssociatedData, cancellationToken).ConfigureAwait(false);
                 if (await store.TryAddAsync(StoreName, sealedSeed, cancellationToken).ConfigureAwait(false))
                     return new OprfSeed(fresh);
             }
@@ -55,7 +55,7 @@ public sealed class OprfSeed : IDisposable
                 ?? throw new InvalidOperationException("The OPRF seed vanished from the store after another worker created it.");
         }
 
-        var seed = sealer.Open(existing, AssociatedData);
+        var seed = await sealer.OpenAsync(existing, AssociatedData, cancellationToken).ConfigureAwait(false);
         if (seed.Length != OpaqueSizes.OprfSeed)
         {
             CryptographicOperations.ZeroMemory(seed);

@@ -25,7 +25,7 @@ public sealed partial class R2psRequestProcessor
         // The count above only saves an HSM keygen when the limit is plainly reached; parallel keygens can all pass it,
         // so the limit itself is enforced by the atomic count-and-insert below. The key exists from here on: the
         // metadata write runs to the end whatever the caller does, and a key without metadata is taken out again.
-        var key = _ports.ClientKeys.Generate(call.ClientId, curve);
+        var key = await _ports.ClientKeys.GenerateAsync(call.ClientId, curve, cancellationToken).ConfigureAwait(false);
         bool added;
         try
         {
@@ -34,12 +34,12 @@ public sealed partial class R2psRequestProcessor
         catch
         {
             // Without metadata the key could never be listed or used: take it out of the HSM again.
-            _ports.ClientKeys.Delete(call.ClientId, key.Kid);
+            await _ports.ClientKeys.DeleteAsync(call.ClientId, key.Kid, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
         if (!added)
         {
-            _ports.ClientKeys.Delete(call.ClientId, key.Kid);
+            await _ports.ClientKeys.DeleteAsync(call.ClientId, key.Kid, CancellationToken.None).ConfigureAwait(false);
             throw new R2psException(ErrorCode.Unauthorized, $"The limit of {_options.MaxKeysPerCurve} keys on {curve.Name} is reached.");
         }
         return Json(new KeygenResponse(curve.Name));
@@ -66,7 +66,7 @@ public sealed partial class R2psRequestProcessor
         var hash = DecodeBinary(request.TbsHash, "tbs_hash");
         if (hash.Length is not (32 or 48 or 64))
             throw new R2psException(ErrorCode.IllegalRequestData, "tbs_hash must be 32, 48 or 64 bytes.");
-        return _ports.ClientKeys.SignHash(call.ClientId, key.Kid, hash);
+        return await _ports.ClientKeys.SignHashAsync(call.ClientId, key.Kid, hash, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<byte[]> EcdhAsync(ServiceCall call, byte[] plaintext, CancellationToken cancellationToken)
@@ -78,7 +78,7 @@ public sealed partial class R2psRequestProcessor
             throw new R2psException(ErrorCode.IllegalRequestData, "public_key is not an EC SubjectPublicKeyInfo with a valid point.");
         if (!string.Equals(peer.Curve.Name, key.CurveName, StringComparison.Ordinal))
             throw new R2psException(ErrorCode.IllegalRequestData, $"public_key is on {peer.Curve.Name}; the key is on {key.CurveName}.");
-        return _ports.ClientKeys.DeriveSharedSecret(call.ClientId, key.Kid, peer);
+        return await _ports.ClientKeys.DeriveSharedSecretAsync(call.ClientId, key.Kid, peer, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<byte[]> DeleteKeyAsync(ServiceCall call, byte[] plaintext, CancellationToken cancellationToken)
@@ -87,7 +87,7 @@ public sealed partial class R2psRequestProcessor
         var key = await OwnedKeyAsync(call, request.Kid, cancellationToken).ConfigureAwait(false);
         // Metadata first: if the HSM delete then fails, the key is unusable and unlisted rather than listed and gone.
         await _ports.KeyMetadata.DeleteAsync(call.ClientId, key.Kid, cancellationToken).ConfigureAwait(false);
-        _ports.ClientKeys.Delete(call.ClientId, key.Kid);
+        await _ports.ClientKeys.DeleteAsync(call.ClientId, key.Kid, CancellationToken.None).ConfigureAwait(false);
         return Encoding.ASCII.GetBytes(ProtocolConstants.Ok);
     }
 

@@ -122,7 +122,7 @@ public sealed partial class R2psRequestProcessor
         byte[] sealedState;
         try
         {
-            sealedState = _ports.Sealer.Seal(state, Sealing.LoginStateAad(pakeSessionId, call.ClientId, call.Kid, call.Context));
+            sealedState = await _ports.Sealer.SealAsync(state, Sealing.LoginStateAad(pakeSessionId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -168,7 +168,7 @@ public sealed partial class R2psRequestProcessor
         // No lock check here: this attempt was charged (and checked) at its evaluate, so the attempt that reached the
         // limit may still succeed.
 
-        var state = _ports.Sealer.Open(session.SealedLoginState, Sealing.LoginStateAad(pakeSessionId, call.ClientId, call.Kid, call.Context));
+        var state = await _ports.Sealer.OpenAsync(session.SealedLoginState, Sealing.LoginStateAad(pakeSessionId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
         byte[] sessionKey;
         try
         {
@@ -194,7 +194,7 @@ public sealed partial class R2psRequestProcessor
                 pake.SessionDuration is { } seconds ? TimeSpan.FromSeconds(Math.Min(seconds, (long)_options.DefaultMaxSessionDuration.TotalSeconds)) : TimeSpan.MaxValue);
             // Whole seconds: the wallet is told an epoch-second expiry, and the session must not outlive it.
             var expiresAt = DateTimeOffset.FromUnixTimeSeconds((call.Now + lifetime).ToUnixTimeSeconds());
-            var sealedKey = _ports.Sealer.Seal(sessionKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context));
+            var sealedKey = await _ports.Sealer.SealAsync(sessionKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
             var outcome = await _ports.Sessions.ActivateAsync(pakeSessionId, sealedKey, pake.Task, expiresAt, cancellationToken).ConfigureAwait(false);
             switch (outcome)
             {

@@ -176,7 +176,7 @@ public sealed partial class R2psRequestProcessor
             throw new R2psException(ErrorCode.AccessDenied, UnknownSession);
         var sealedKey = session.SealedSessionKey
             ?? throw new InvalidOperationException("An active session has no sealed session key.");
-        var key = _ports.Sealer.Open(sealedKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context));
+        var key = await _ports.Sealer.OpenAsync(sealedKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
         if (key.Length != OpaqueSizes.Hash)
         {
             CryptographicOperations.ZeroMemory(key);

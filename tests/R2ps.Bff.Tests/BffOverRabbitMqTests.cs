@@ -8,6 +8,7 @@ using R2ps.Crypto.Keys;
 using R2ps.Hsm;
 using R2ps.Protocol;
 using R2ps.Messaging.LocalBroker;
+using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
 using R2ps.Wallet.Http;
 using R2ps.Worker.Tests;
@@ -47,8 +48,8 @@ public sealed class BffCluster : IAsyncLifetime
         using (var connection = HsmConnection.Open(token.CreateOptions(TestHsm.UserPin, sessionPoolSize: 1)))
         {
             var defaults = new HsmOptions();
-            HsmServiceKeys.GetOrCreateSealingKey(connection, defaults.SealingKeyLabel);
-            HsmServiceKeys.GetOrCreateServerKey(connection, defaults.ServerKeyLabel);
+            await HsmServiceKeys.GetOrCreateSealingKeyAsync(connection, defaults.SealingKeyLabel);
+            await HsmServiceKeys.GetOrCreateServerKeyAsync(connection, defaults.ServerKeyLabel);
         }
 
         var store = $"Data Source={Path.Combine(_directory.FullName, "r2ps.db")}";

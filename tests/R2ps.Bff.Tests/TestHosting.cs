@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using R2ps.Bff.Endpoints;
 using R2ps.Bff.Hosting;
 using R2ps.Hsm;
+using R2ps.Tools.SoftHsm;
 
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 

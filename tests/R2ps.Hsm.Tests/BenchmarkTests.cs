@@ -1,10 +1,12 @@
-using R2ps.Hsm.Benchmarks;
+using R2ps.Tools.Benchmarks;
 
 namespace R2ps.Hsm.Tests;
 
 /// <summary>The benchmark runs end to end and cleans up after itself (its figures are not checked: not a timed test).</summary>
 public sealed class BenchmarkTests(SoftHsmFixture hsm)
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task Benchmark_reports_every_rate_and_leaves_no_keys_behind()
     {
@@ -25,6 +27,6 @@ public sealed class BenchmarkTests(SoftHsmFixture hsm)
         {
             hsm.Restart();
         }
-        Assert.Empty(hsm.Keys.ListKeys("r2ps-benchmark"));
+        Assert.Empty(await hsm.Keys.ListKeysAsync("r2ps-benchmark", cancellationToken: Ct));
     }
 }

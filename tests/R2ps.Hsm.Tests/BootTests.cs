@@ -1,10 +1,13 @@
-using R2ps.Hsm.Pkcs11;
+using Net.Pkcs11Interop.Common;
+using R2ps.Tools.SoftHsm;
 
 namespace R2ps.Hsm.Tests;
 
 /// <summary>Start-up failures say which step failed: module, token or PIN.</summary>
 public sealed class BootTests(SoftHsmFixture hsm)
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     private HsmOptions Spare(Action<HsmOptions>? change = null)
     {
         var options = hsm.Options();
@@ -94,12 +97,12 @@ public sealed class BootTests(SoftHsmFixture hsm)
     }
 
     [Fact]
-    public void The_same_token_cannot_be_opened_twice_in_one_process()
+    public async Task The_same_token_cannot_be_opened_twice_in_one_process()
     {
         var e = Assert.Throws<HsmConfigurationException>(() => HsmConnection.Open(hsm.Options()));
 
         Assert.Contains("already open", e.Message, StringComparison.Ordinal);
-        Assert.Empty(hsm.Keys.ListKeys(SoftHsmFixture.NewOwner())); // the open connection is unaffected
+        Assert.Empty(await hsm.Keys.ListKeysAsync(SoftHsmFixture.NewOwner(), cancellationToken: Ct)); // the open connection is unaffected
     }
 
     [Fact]
@@ -115,9 +118,9 @@ public sealed class BootTests(SoftHsmFixture hsm)
     [Fact]
     public void Pkcs11_errors_name_the_function_and_the_return_value()
     {
-        Assert.Equal("C_Sign failed: CKR_KEY_HANDLE_INVALID", new Pkcs11Exception("C_Sign", 0x60).Message);
-        Assert.Equal("C_Login failed: CKR_PIN_INCORRECT", new Pkcs11Exception("C_Login", 0xA0).Message);
-        Assert.Equal("C_Foo failed: CKR_VENDOR_DEFINED+0x12", new Pkcs11Exception("C_Foo", 0x80000012).Message);
-        Assert.Equal("CKR_0x000000ff", Pkcs11Exception.NameOf(0xFF));
+        Assert.Equal("C_Sign failed: CKR_KEY_HANDLE_INVALID", new HsmPkcs11Exception("C_Sign", (CKR)0x60).Message);
+        Assert.Equal("C_Login failed: CKR_PIN_INCORRECT", new HsmPkcs11Exception("C_Login", (CKR)0xA0).Message);
+        Assert.Equal("C_Foo failed: CKR_VENDOR_DEFINED+0x12", new HsmPkcs11Exception("C_Foo", (CKR)0x80000012).Message);
+        Assert.Equal("CKR_0x000000ff", HsmPkcs11Exception.NameOf((CKR)0xFF));
     }
 }

@@ -7,22 +7,24 @@ namespace R2ps.Hsm.Tests;
 /// <summary>The session pool under load, bounded waiting, serialised key generation, and persistence across C_Finalize.</summary>
 public sealed class ConcurrencyAndRestartTests(SoftHsmFixture hsm)
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task Sixteen_tasks_times_a_thousand_signs_all_succeed_and_verify()
     {
         var owner = SoftHsmFixture.NewOwner();
-        var key = hsm.Keys.GenerateKey(owner, EcCurve.P256);
+        var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
         var failures = new ConcurrentBag<string>();
 
-        var tasks = Enumerable.Range(0, 16).Select(t => Task.Run(() =>
+        var tasks = Enumerable.Range(0, 16).Select(t => Task.Run(async () =>
         {
             using var verifier = ECDsa.Create(key.PublicKey.ToDotNet());
-            Span<byte> input = stackalloc byte[8];
+            var input = new byte[8];
             for (var i = 0; i < 1000; i++)
             {
                 BitConverter.TryWriteBytes(input, (t << 16) | i);
                 var hash = SHA256.HashData(input);
-                var signature = hsm.Keys.SignHash(owner, key.Kid, hash);
+                var signature = await hsm.Keys.SignHashAsync(owner, key.Kid, hash, Ct);
                 if (!verifier.VerifyHash(hash, signature, DSASignatureFormat.Rfc3279DerSequence)) failures.Add($"{t}/{i}");
             }
         }, TestContext.Current.CancellationToken));
@@ -37,11 +39,11 @@ public sealed class ConcurrencyAndRestartTests(SoftHsmFixture hsm)
         var owner = SoftHsmFixture.NewOwner();
 
         var generated = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
-            Task.Run(() => hsm.Keys.GenerateKey(owner, EcCurve.All[i % 3]), TestContext.Current.CancellationToken)));
+            Task.Run(() => hsm.Keys.GenerateKeyAsync(owner, EcCurve.All[i % 3], Ct), TestContext.Current.CancellationToken)));
 
         Assert.Equal(6, generated.Select(k => k.Kid).Distinct().Count());
-        Assert.Equal(generated.Select(k => k.Kid).Order(), hsm.Keys.ListKeys(owner).Select(k => k.Kid).Order());
-        foreach (var key in generated) Assert.NotEmpty(hsm.Keys.SignHash(owner, key.Kid, new byte[32]));
+        Assert.Equal(generated.Select(k => k.Kid).Order(), (await hsm.Keys.ListKeysAsync(owner, cancellationToken: Ct)).Select(k => k.Kid).Order());
+        foreach (var key in generated) Assert.NotEmpty(await hsm.Keys.SignHashAsync(owner, key.Kid, new byte[32], Ct));
     }
 
     [Fact]
@@ -60,14 +62,15 @@ public sealed class ConcurrencyAndRestartTests(SoftHsmFixture hsm)
             {
                 holding.Set();
                 release.Wait(TestContext.Current.CancellationToken);
+                return 0;
             }), TestContext.Current.CancellationToken);
             holding.Wait(TestContext.Current.CancellationToken);
 
-            Assert.Throws<HsmBusyException>(() => hsm.Keys.ListKeys(SoftHsmFixture.NewOwner()));
+            await Assert.ThrowsAsync<HsmBusyException>(() => hsm.Keys.ListKeysAsync(SoftHsmFixture.NewOwner(), cancellationToken: Ct));
 
             release.Set();
             await holder;
-            Assert.Empty(hsm.Keys.ListKeys(SoftHsmFixture.NewOwner()));
+            Assert.Empty(await hsm.Keys.ListKeysAsync(SoftHsmFixture.NewOwner(), cancellationToken: Ct));
         }
         finally
         {
@@ -76,33 +79,33 @@ public sealed class ConcurrencyAndRestartTests(SoftHsmFixture hsm)
     }
 
     [Fact]
-    public void Keys_survive_finalize_and_reinitialize_of_the_module()
+    public async Task Keys_survive_finalize_and_reinitialize_of_the_module()
     {
         var owner = SoftHsmFixture.NewOwner();
-        var clientKey = hsm.Keys.GenerateKey(owner, EcCurve.P521);
-        var serverKey = HsmServiceKeys.GetOrCreateServerKey(hsm.Connection, "restart-server");
-        var sealedData = HsmServiceKeys.GetOrCreateSealingKey(hsm.Connection, "restart-sealing").Seal("kept"u8, []);
+        var clientKey = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P521, Ct);
+        var serverKey = await HsmServiceKeys.GetOrCreateServerKeyAsync(hsm.Connection, "restart-server", Ct);
+        var sealedData = await (await HsmServiceKeys.GetOrCreateSealingKeyAsync(hsm.Connection, "restart-sealing", Ct)).SealAsync("kept"u8.ToArray(), ReadOnlyMemory<byte>.Empty, Ct);
 
         hsm.Restart();
 
-        var listed = Assert.Single(hsm.Keys.ListKeys(owner));
+        var listed = Assert.Single(await hsm.Keys.ListKeysAsync(owner, cancellationToken: Ct));
         Assert.Equal(clientKey, listed);
         var hash = SHA512.HashData("after restart"u8);
         using var verifier = ECDsa.Create(clientKey.PublicKey.ToDotNet());
-        Assert.True(verifier.VerifyHash(hash, hsm.Keys.SignHash(owner, clientKey.Kid, hash), DSASignatureFormat.Rfc3279DerSequence));
-        Assert.Equal(serverKey.PublicKey, HsmServiceKeys.GetOrCreateServerKey(hsm.Connection, "restart-server").PublicKey);
-        Assert.Equal("kept"u8.ToArray(), HsmServiceKeys.GetOrCreateSealingKey(hsm.Connection, "restart-sealing").Open(sealedData, []));
+        Assert.True(verifier.VerifyHash(hash, await hsm.Keys.SignHashAsync(owner, clientKey.Kid, hash, Ct), DSASignatureFormat.Rfc3279DerSequence));
+        Assert.Equal(serverKey.PublicKey, (await HsmServiceKeys.GetOrCreateServerKeyAsync(hsm.Connection, "restart-server", Ct)).PublicKey);
+        Assert.Equal("kept"u8.ToArray(), await (await HsmServiceKeys.GetOrCreateSealingKeyAsync(hsm.Connection, "restart-sealing", Ct)).OpenAsync(sealedData, ReadOnlyMemory<byte>.Empty, Ct));
     }
 
     [Fact]
-    public void A_disposed_connection_refuses_work()
+    public async Task A_disposed_connection_refuses_work()
     {
         hsm.Restart();
         var connection = hsm.Connection;
         var keys = hsm.Keys;
         hsm.Restart();
 
-        Assert.Throws<ObjectDisposedException>(() => keys.ListKeys(SoftHsmFixture.NewOwner()));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => keys.ListKeysAsync(SoftHsmFixture.NewOwner(), cancellationToken: Ct));
         GC.KeepAlive(connection);
     }
 }

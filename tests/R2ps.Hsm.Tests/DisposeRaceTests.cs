@@ -10,6 +10,8 @@ namespace R2ps.Hsm.Tests;
 /// </summary>
 public sealed class DisposeRaceTests(SoftHsmFixture hsm)
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     [Fact]
     public async Task Disposing_while_eight_threads_sign_lets_each_operation_succeed_or_fail_typed()
     {
@@ -17,23 +19,23 @@ public sealed class DisposeRaceTests(SoftHsmFixture hsm)
         var connection = hsm.Connection;
         var keys = hsm.Keys;
         var owner = SoftHsmFixture.NewOwner();
-        var key = keys.GenerateKey(owner, EcCurve.P256);
+        var key = await keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
         var hash = SHA256.HashData("dispose race"u8);
         var untyped = new ConcurrentBag<Exception>();
-        var moduleErrors = new ConcurrentBag<Pkcs11.Pkcs11Exception>();
+        var moduleErrors = new ConcurrentBag<HsmPkcs11Exception>();
         var succeeded = 0;
         var refused = 0;
         using var started = new CountdownEvent(8);
         try
         {
-            var signers = Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+            var signers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
             {
                 started.Signal();
                 while (true)
                 {
                     try
                     {
-                        keys.SignHash(owner, key.Kid, hash);
+                        await keys.SignHashAsync(owner, key.Kid, hash, Ct);
                         Interlocked.Increment(ref succeeded);
                     }
                     catch (ObjectDisposedException)
@@ -41,7 +43,7 @@ public sealed class DisposeRaceTests(SoftHsmFixture hsm)
                         Interlocked.Increment(ref refused);
                         return;
                     }
-                    catch (Pkcs11.Pkcs11Exception e)
+                    catch (HsmPkcs11Exception e)
                     {
                         // E.g. CKR_CRYPTOKI_NOT_INITIALIZED: the module was finalised under a running operation.
                         moduleErrors.Add(e);
@@ -77,7 +79,7 @@ public sealed class DisposeRaceTests(SoftHsmFixture hsm)
         }
 
         // The module was finalised cleanly: the key is still there and usable after a fresh C_Initialize.
-        Assert.NotEmpty(hsm.Keys.SignHash(owner, key.Kid, hash));
+        Assert.NotEmpty(await hsm.Keys.SignHashAsync(owner, key.Kid, hash, Ct));
     }
 
     [Fact]
@@ -93,9 +95,7 @@ public sealed class DisposeRaceTests(SoftHsmFixture hsm)
             {
                 inside.Set();
                 leave.Wait(TestContext.Current.CancellationToken);
-                Span<byte> random = stackalloc byte[16];
-                session.Module.GenerateRandom(session.Id, random); // the session still works: nothing was finalised
-                return random.ToArray();
+                return session.GenerateRandom(16); // the session still works: nothing was finalised
             }), TestContext.Current.CancellationToken);
             inside.Wait(TestContext.Current.CancellationToken);
 
@@ -130,9 +130,7 @@ public sealed class DisposeRaceTests(SoftHsmFixture hsm)
             {
                 inside.Set();
                 leave.Wait(TestContext.Current.CancellationToken);
-                Span<byte> random = stackalloc byte[16];
-                session.Module.GenerateRandom(session.Id, random);
-                return random.ToArray();
+                return session.GenerateRandom(16);
             }), TestContext.Current.CancellationToken);
             inside.Wait(TestContext.Current.CancellationToken);
 

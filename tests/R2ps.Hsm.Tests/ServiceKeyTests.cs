@@ -11,6 +11,8 @@ namespace R2ps.Hsm.Tests;
 /// <summary>The server key as an <see cref="IEcPrivateKey"/>, key import, and seed 002's known answers.</summary>
 public sealed class ServiceKeyTests(SoftHsmFixture hsm)
 {
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     // interop/r2ps-base-testkeys/p256.pem: the private key of seed 002's hsm_ecdh example (PROTOCOL.md 3).
     private const string SeedPem = """
         -----BEGIN PRIVATE KEY-----
@@ -21,35 +23,35 @@ public sealed class ServiceKeyTests(SoftHsmFixture hsm)
         """;
 
     [Fact]
-    public void Seed_002_ecdh_example_is_reproduced_with_the_imported_test_key()
+    public async Task Seed_002_ecdh_example_is_reproduced_with_the_imported_test_key()
     {
         // Seed 002 §4.3: request {"kid": "0294ddc3…", "public_key": "MFkw…"}, response ad91d860…. The public_key is
         // the SPKI of p256.pem, so the example's HSM key is the kid's point: d(p256.pem) · kid point gives the same x.
-        var key = HsmServiceKeys.ImportPem(hsm.Connection, "seed-002-ecdh", SeedPem);
+        var key = await HsmServiceKeys.ImportPemAsync(hsm.Connection, "seed-002-ecdh", SeedPem, Ct);
         var requestPublicKey = Base64Std("MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAETpEgaHsA2UTbSkn7hJb3KfvrlAMb+p715Gw/q5x01ZgQZWL7xURVYB9Fw+B7TK+GYMShDJYjLlKva5f+KkTx3w==");
         var kidPoint = EcPublicKey.FromSec1(EcCurve.P256, Hex.Decode("0294ddc3fd5554688bf619987b63bbb09b13e0d04b8a9da493309eef3f41767228"));
 
         Assert.Equal(requestPublicKey, key.PublicKey.ToSpki());
-        Assert.Equal("ad91d860a109cce0e7d334813f434be8d44a21f8b3677cfe00c25fb572950687", Hex.Encode(key.DeriveSharedSecret(kidPoint)));
+        Assert.Equal("ad91d860a109cce0e7d334813f434be8d44a21f8b3677cfe00c25fb572950687", Hex.Encode(await key.DeriveSharedSecretAsync(kidPoint, Ct)));
     }
 
     [Fact]
-    public void Seed_002_ecdh_example_also_holds_through_the_hsm_ecdh_operation()
+    public async Task Seed_002_ecdh_example_also_holds_through_the_hsm_ecdh_operation()
     {
         // The same scalar imported as a client key, used by the hsm_ecdh path with the kid point as SPKI peer.
         using var seedKey = SoftwareEcKey.FromPem(SeedPem);
         var owner = SoftHsmFixture.NewOwner();
-        var kid = ImportAsClientKey(owner, seedKey);
+        var kid = await ImportAsClientKeyAsync(owner, seedKey);
         var kidPoint = EcPublicKey.FromSec1(EcCurve.P256, Hex.Decode("0294ddc3fd5554688bf619987b63bbb09b13e0d04b8a9da493309eef3f41767228"));
 
-        Assert.Equal("ad91d860a109cce0e7d334813f434be8d44a21f8b3677cfe00c25fb572950687", Hex.Encode(hsm.Keys.DeriveSharedSecret(owner, kid, kidPoint.ToSpki())));
+        Assert.Equal("ad91d860a109cce0e7d334813f434be8d44a21f8b3677cfe00c25fb572950687", Hex.Encode(await hsm.Keys.DeriveSharedSecretAsync(owner, kid, kidPoint.ToSpki(), Ct)));
     }
 
     [Fact]
-    public void Derive_shared_point_equals_the_software_key_on_the_same_scalar()
+    public async Task Derive_shared_point_equals_the_software_key_on_the_same_scalar()
     {
         using var software = SoftwareEcKey.Generate(EcCurve.P256);
-        var hsmKey = HsmServiceKeys.ImportEcKey(hsm.Connection, "shared-point-" + Guid.NewGuid().ToString("N"), software);
+        var hsmKey = await HsmServiceKeys.ImportEcKeyAsync(hsm.Connection, "shared-point-" + Guid.NewGuid().ToString("N"), software, Ct);
         var g = EcCurve.P256.MultiplyGenerator(BcBigInteger.One);
         var peers = new List<EcPublicKey>
         {
@@ -70,6 +72,7 @@ public sealed class ServiceKeyTests(SoftHsmFixture hsm)
             var expected = software.DeriveSharedPoint(peer);
             var actual = hsmKey.DeriveSharedPoint(peer);
             Assert.Equal(EcCurve.P256.EncodeUncompressed(expected), EcCurve.P256.EncodeUncompressed(actual));
+            Assert.Equal(EcCurve.P256.EncodeUncompressed(expected), EcCurve.P256.EncodeUncompressed(await hsmKey.DeriveSharedPointAsync(peer, Ct)));
             Assert.Equal(software.DeriveSharedSecret(peer), hsmKey.DeriveSharedSecret(peer));
         }
     }
@@ -77,84 +80,86 @@ public sealed class ServiceKeyTests(SoftHsmFixture hsm)
     [Theory]
     [InlineData("P-384")]
     [InlineData("P-521")]
-    public void Derive_shared_point_works_on_the_larger_curves_too(string curveName)
+    public async Task Derive_shared_point_works_on_the_larger_curves_too(string curveName)
     {
         var curve = EcCurve.FromName(curveName);
         using var software = SoftwareEcKey.Generate(curve);
         using var peer = SoftwareEcKey.Generate(curve);
-        var hsmKey = HsmServiceKeys.ImportEcKey(hsm.Connection, "shared-point-" + Guid.NewGuid().ToString("N"), software);
+        var hsmKey = await HsmServiceKeys.ImportEcKeyAsync(hsm.Connection, "shared-point-" + Guid.NewGuid().ToString("N"), software, Ct);
 
         Assert.Equal(curve.EncodeUncompressed(software.DeriveSharedPoint(peer.PublicKey)), curve.EncodeUncompressed(hsmKey.DeriveSharedPoint(peer.PublicKey)));
     }
 
     [Fact]
-    public void Server_key_signs_raw_r_s_that_dotnet_verifies()
+    public async Task Server_key_signs_raw_r_s_that_dotnet_verifies()
     {
-        var key = HsmServiceKeys.GetOrCreateServerKey(hsm.Connection, "server-" + Guid.NewGuid().ToString("N"));
+        var key = await HsmServiceKeys.GetOrCreateServerKeyAsync(hsm.Connection, "server-" + Guid.NewGuid().ToString("N"), Ct);
         var hash = SHA256.HashData("{\"typ\":\"JOSE\",\"alg\":\"ES256\"}"u8);
         using var verifier = ECDsa.Create(key.PublicKey.ToDotNet());
 
-        var signature = key.SignHash(hash);
+        var signature = await key.SignHashAsync(hash, Ct);
+        var synchronous = key.SignHash(hash); // the IEcPrivateKey member protocol code calls
 
         Assert.Equal(64, signature.Length);
         Assert.True(verifier.VerifyHash(hash, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        Assert.True(verifier.VerifyHash(hash, synchronous, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
     }
 
     [Fact]
-    public void Get_or_create_returns_the_same_server_key_every_time()
+    public async Task Get_or_create_returns_the_same_server_key_every_time()
     {
         var label = "server-" + Guid.NewGuid().ToString("N");
 
-        var first = HsmServiceKeys.GetOrCreateServerKey(hsm.Connection, label);
-        var second = HsmServiceKeys.GetOrCreateServerKey(hsm.Connection, label);
+        var first = await HsmServiceKeys.GetOrCreateServerKeyAsync(hsm.Connection, label, Ct);
+        var second = await HsmServiceKeys.GetOrCreateServerKeyAsync(hsm.Connection, label, Ct);
 
         Assert.Equal(first.PublicKey, second.PublicKey);
         Assert.Same(EcCurve.P256, first.Curve);
-        Assert.Equal(first.PublicKey, HsmServiceKeys.FindEcKey(hsm.Connection, label)!.PublicKey);
-        Assert.Null(HsmServiceKeys.FindEcKey(hsm.Connection, label + "-absent"));
+        Assert.Equal(first.PublicKey, (await HsmServiceKeys.FindEcKeyAsync(hsm.Connection, label, Ct))!.PublicKey);
+        Assert.Null(await HsmServiceKeys.FindEcKeyAsync(hsm.Connection, label + "-absent", Ct));
     }
 
     [Fact]
-    public void The_java_interop_server_key_imports_from_pkcs12_and_matches_its_certificate()
+    public async Task The_java_interop_server_key_imports_from_pkcs12_and_matches_its_certificate()
     {
         var p12 = SharedFiles.ReadBytes("interop/java-recorded/server-key.p12");
         using var software = LoadP12Key(p12);
         var label = "interop-server-" + Guid.NewGuid().ToString("N");
 
-        var key = HsmServiceKeys.ImportPkcs12(hsm.Connection, label, p12, "Test1234");
+        var key = await HsmServiceKeys.ImportPkcs12Async(hsm.Connection, label, p12, "Test1234", Ct);
 
         Assert.Equal(software.PublicKey, key.PublicKey);
         using var peer = SoftwareEcKey.Generate(EcCurve.P256);
-        Assert.Equal(software.DeriveSharedSecret(peer.PublicKey), key.DeriveSharedSecret(peer.PublicKey));
-        Assert.Throws<HsmInvalidRequestException>(() => HsmServiceKeys.ImportPkcs12(hsm.Connection, label + "-x", p12, "wrong"));
+        Assert.Equal(software.DeriveSharedSecret(peer.PublicKey), await key.DeriveSharedSecretAsync(peer.PublicKey, Ct));
+        await Assert.ThrowsAsync<HsmInvalidRequestException>(() => HsmServiceKeys.ImportPkcs12Async(hsm.Connection, label + "-x", p12, "wrong", Ct));
     }
 
     [Fact]
-    public void Import_is_idempotent_and_refuses_a_different_key_under_the_same_label()
+    public async Task Import_is_idempotent_and_refuses_a_different_key_under_the_same_label()
     {
         using var key = SoftwareEcKey.Generate(EcCurve.P256);
         using var other = SoftwareEcKey.Generate(EcCurve.P256);
         var label = "import-" + Guid.NewGuid().ToString("N");
         var pkcs8 = key.ExportPkcs8();
 
-        var first = HsmServiceKeys.ImportPkcs8(hsm.Connection, label, pkcs8);
-        var again = HsmServiceKeys.ImportPkcs8(hsm.Connection, label, pkcs8);
+        var first = await HsmServiceKeys.ImportPkcs8Async(hsm.Connection, label, pkcs8, Ct);
+        var again = await HsmServiceKeys.ImportPkcs8Async(hsm.Connection, label, pkcs8, Ct);
 
         Assert.Equal(first.PublicKey, again.PublicKey);
-        Assert.Throws<InvalidOperationException>(() => HsmServiceKeys.ImportEcKey(hsm.Connection, label, other));
-        Assert.Throws<HsmInvalidRequestException>(() => HsmServiceKeys.ImportPkcs8(hsm.Connection, label + "-bad", pkcs8.AsSpan(..^1)));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => HsmServiceKeys.ImportEcKeyAsync(hsm.Connection, label, other, Ct));
+        await Assert.ThrowsAsync<HsmInvalidRequestException>(() => HsmServiceKeys.ImportPkcs8Async(hsm.Connection, label + "-bad", pkcs8.AsMemory(..^1), Ct));
     }
 
     [Fact]
-    public void Service_labels_cannot_impersonate_client_keys()
+    public async Task Service_labels_cannot_impersonate_client_keys()
     {
-        Assert.Throws<ArgumentException>(() => HsmServiceKeys.GetOrCreateServerKey(hsm.Connection, "r2ps-client-key/1;created=1;owner=x"));
+        await Assert.ThrowsAsync<ArgumentException>(() => HsmServiceKeys.GetOrCreateServerKeyAsync(hsm.Connection, "r2ps-client-key/1;created=1;owner=x", Ct));
     }
 
-    private string ImportAsClientKey(string owner, SoftwareEcKey key)
+    private async Task<string> ImportAsClientKeyAsync(string owner, SoftwareEcKey key)
     {
         var label = ClientKeyLabel.Format(owner, 1750752597);
-        hsm.Connection.RunSerialised(session => HsmServiceKeys.CreateEcPrivateKey(session, key, label, token: true));
+        await hsm.Connection.RunSerialisedAsync(session => HsmServiceKeys.CreateEcPrivateKey(session, key, label, token: true), Ct);
         return Hex.Encode(key.PublicKey.ToCompressed());
     }
 

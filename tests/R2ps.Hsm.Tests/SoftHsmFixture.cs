@@ -1,4 +1,5 @@
 using R2ps.Hsm;
+using R2ps.Tools.SoftHsm;
 
 [assembly: AssemblyFixture(typeof(R2ps.Hsm.Tests.SoftHsmFixture))]
 

@@ -13,6 +13,7 @@ using R2ps.Protocol.Envelopes;
 using R2ps.Sessions;
 using R2ps.Store;
 using R2ps.Testing;
+using R2ps.Tools.SoftHsm;
 using R2ps.Worker.Hosting;
 
 namespace R2ps.Worker.Tests;
@@ -108,7 +109,7 @@ public sealed class JavaInteropRealPathTests(WorkerCluster cluster)
         var token = SoftHsmToken.Ensure(cluster.SoftHsmDirectory, TokenLabel, "java-interop-so-pin", UserPin);
         var hsm = token.CreateOptions(UserPin, sessionPoolSize: 1);
         using (var connection = HsmConnection.Open(hsm))
-            HsmServiceKeys.ImportPkcs12(connection, ServerKeyLabel, SharedFiles.ReadBytes("interop/java-recorded/server-key.p12"), "Test1234");
+            await HsmServiceKeys.ImportPkcs12Async(connection, ServerKeyLabel, SharedFiles.ReadBytes("interop/java-recorded/server-key.p12"), "Test1234");
 
         var database = $"Data Source={Path.Combine(cluster.ScratchDirectory, "java-interop.db")}";
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -10,6 +10,7 @@ using R2ps.Messaging;
 using R2ps.Sessions;
 using R2ps.Store;
 using R2ps.Messaging.LocalBroker;
+using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
 
 namespace R2ps.Worker.Tests;
@@ -82,7 +83,7 @@ public sealed class WorkerCluster : IAsyncLifetime
     {
         Node = await RabbitMqNode.StartAsync(new RabbitMqNodeOptions { RequirePrivateNode = true });
         var token = SoftHsmToken.Ensure(SoftHsmDirectory, TokenLabel, "worker-test-so-pin", UserPin);
-        ServerKey = ProvisionServiceKeys(token);
+        ServerKey = await ProvisionServiceKeysAsync(token);
 
         var connectionString = $"Data Source={DatabasePath}";
         _workerEnvironment["DOTNET_ENVIRONMENT"] = "Production";
@@ -183,12 +184,12 @@ public sealed class WorkerCluster : IAsyncLifetime
         }
     }
 
-    static EcPublicKey ProvisionServiceKeys(SoftHsmToken token)
+    static async Task<EcPublicKey> ProvisionServiceKeysAsync(SoftHsmToken token)
     {
         var options = token.CreateOptions(UserPin, sessionPoolSize: 1);
         using var connection = HsmConnection.Open(options);
-        HsmServiceKeys.GetOrCreateSealingKey(connection, options.SealingKeyLabel);
-        return HsmServiceKeys.GetOrCreateServerKey(connection, options.ServerKeyLabel).PublicKey;
+        await HsmServiceKeys.GetOrCreateSealingKeyAsync(connection, options.SealingKeyLabel);
+        return (await HsmServiceKeys.GetOrCreateServerKeyAsync(connection, options.ServerKeyLabel)).PublicKey;
     }
 
     async Task<IHost> StartClientAsync(string connectionString)

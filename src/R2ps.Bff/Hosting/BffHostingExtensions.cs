@@ -49,7 +49,9 @@ public static class BffHostingExtensions
         services.AddOptions<HsmOptions>().Bind(configuration.GetSection(HsmOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HsmOptions>, BffHsmOptionsValidator>());
         services.TryAddSingleton(provider => HsmConnection.Open(provider.GetRequiredService<IOptions<HsmOptions>>().Value));
-        services.TryAddSingleton(provider => BffKeys.Open(provider.GetRequiredService<HsmConnection>(), provider.GetRequiredService<IOptions<BffOptions>>().Value));
+        // DI factories are synchronous; this runs once, at start, on an idle pool: the session wait completes at once.
+        services.TryAddSingleton(provider => BffKeys.OpenAsync(provider.GetRequiredService<HsmConnection>(), provider.GetRequiredService<IOptions<BffOptions>>().Value)
+            .GetAwaiter().GetResult());
 
         services.AddDbContextFactory<BffDbContext>((provider, builder) =>
             StoreDatabase.Configure(builder, new StoreOptions { ConnectionString = provider.GetRequiredService<IOptions<BffOptions>>().Value.ConnectionString }));

@@ -56,12 +56,13 @@ public sealed partial class DeviceSessionStore(
         var sessionId = Hex.Encode(RandomNumberGenerator.GetBytes(32));
         var now = time.GetUtcNow();
         var expiresAt = now + options.Value.DeviceSessionLifetime;
+        var sealedKey = await keys.SealingKey.SealAsync(key, AssociatedData(sessionId, clientId, kid), cancellationToken).ConfigureAwait(false);
         var row = new DeviceSessionRow
         {
             SessionId = sessionId,
             ClientId = clientId,
             Kid = kid,
-            SealedKey = keys.SealingKey.Seal(key.Span, AssociatedData(sessionId, clientId, kid)),
+            SealedKey = sealedKey,
             CreatedMs = now.ToUnixTimeMilliseconds(),
             ExpiresMs = expiresAt.ToUnixTimeMilliseconds(),
         };
@@ -93,7 +94,7 @@ public sealed partial class DeviceSessionStore(
             return null;
         try
         {
-            var key = keys.SealingKey.Open(row.SealedKey, AssociatedData(row.SessionId, row.ClientId, row.Kid));
+            var key = await keys.SealingKey.OpenAsync(row.SealedKey, AssociatedData(row.SessionId, row.ClientId, row.Kid), cancellationToken).ConfigureAwait(false);
             return new DeviceSession(row.SessionId, row.ClientId, row.Kid, key, DateTimeOffset.FromUnixTimeMilliseconds(row.ExpiresMs));
         }
         catch (CryptographicException e)

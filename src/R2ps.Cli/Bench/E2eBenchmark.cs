@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using R2ps.Hsm;
+using R2ps.Tools.SoftHsm;
 
 namespace R2ps.Cli.Bench;
 
@@ -11,8 +12,7 @@ namespace R2ps.Cli.Bench;
 /// <param name="Duration">Timed part of each of the two measurements.</param>
 /// <param name="SignsPerLogin">Signs in one session before the wallet ends it and logs in again.</param>
 /// <param name="RabbitMq">A broker to use; null starts a private node for the run.</param>
-/// <param name="MinThreads">Thread-pool minimum (worker and I/O threads) in every process of the run; 0 = the runtime's default.</param>
-internal sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq, int MinThreads);
+internal sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq);
 
 /// <summary>Both measurements of one run and the machine they ran on.</summary>
 internal sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult EndToEnd, LoadResult InProcess, int ProcessorCount, double? LoadAverageAtStart)
@@ -34,10 +34,6 @@ internal static class E2eBenchmark
     public static async Task<E2eResult> RunAsync(E2eSettings settings, Action<string> progress, CancellationToken cancellationToken)
     {
         var loadAverage = ReadLoadAverage();
-        // The HSM and SQLite calls block pool threads; on 2 cores the pool then grows about one thread per 0.5–1 s and
-        // latencies jump in whole seconds. A floor (the same in every process) measures the system, not the thread injection.
-        ThreadPool.GetMinThreads(out var minWorker, out var minIo);
-        if (settings.MinThreads > 0) ThreadPool.SetMinThreads(Math.Max(minWorker, settings.MinThreads), Math.Max(minIo, settings.MinThreads));
         var directory = Directory.CreateTempSubdirectory("r2ps-bench-e2e-");
         try
         {
@@ -63,7 +59,7 @@ internal static class E2eBenchmark
 
             LoadResult endToEnd;
             string broker;
-            var cluster = await E2eCluster.StartAsync(settings.RabbitMq, settings.Workers, settings.MinThreads, clusterToken, userPin, pinFile, directory.FullName, HsmSessions,
+            var cluster = await E2eCluster.StartAsync(settings.RabbitMq, settings.Workers, clusterToken, userPin, pinFile, directory.FullName, HsmSessions,
                 progress, cancellationToken).ConfigureAwait(false);
             await using (cluster.ConfigureAwait(false))
             {
@@ -77,7 +73,6 @@ internal static class E2eBenchmark
         }
         finally
         {
-            ThreadPool.SetMinThreads(minWorker, minIo);
             SqliteConnection.ClearAllPools();
             try
             {

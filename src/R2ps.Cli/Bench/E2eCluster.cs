@@ -14,6 +14,7 @@ using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
 using R2ps.Messaging.LocalBroker;
+using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
 using R2ps.Wallet.Http;
 
@@ -46,13 +47,13 @@ internal sealed class E2eCluster : IAsyncDisposable
     /// <summary>Where the broker is: the private node's URI, or the one given (without credentials).</summary>
     public string BrokerDescription { get; private set; } = string.Empty;
 
-    public static async Task<E2eCluster> StartAsync(Uri? rabbitMq, int workers, int minThreads, SoftHsmToken token, string userPin, string userPinFile,
+    public static async Task<E2eCluster> StartAsync(Uri? rabbitMq, int workers, SoftHsmToken token, string userPin, string userPinFile,
         string directory, int hsmSessions, Action<string> progress, CancellationToken cancellationToken)
     {
         var cluster = new E2eCluster();
         try
         {
-            await cluster.StartCoreAsync(rabbitMq, workers, minThreads, token, userPin, userPinFile, directory, hsmSessions, progress, cancellationToken).ConfigureAwait(false);
+            await cluster.StartCoreAsync(rabbitMq, workers, token, userPin, userPinFile, directory, hsmSessions, progress, cancellationToken).ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -62,7 +63,7 @@ internal sealed class E2eCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartCoreAsync(Uri? rabbitMq, int workers, int minThreads, SoftHsmToken token, string userPin, string userPinFile, string directory, int hsmSessions,
+    private async Task StartCoreAsync(Uri? rabbitMq, int workers, SoftHsmToken token, string userPin, string userPinFile, string directory, int hsmSessions,
         Action<string> progress, CancellationToken cancellationToken)
     {
         Uri broker;
@@ -83,8 +84,8 @@ internal sealed class E2eCluster : IAsyncDisposable
         var hsmOptions = token.CreateOptions(userPin, sessionPoolSize: 1);
         using (var connection = HsmConnection.Open(hsmOptions))
         {
-            HsmServiceKeys.GetOrCreateSealingKey(connection, hsmOptions.SealingKeyLabel);
-            HsmServiceKeys.GetOrCreateServerKey(connection, hsmOptions.ServerKeyLabel);
+            await HsmServiceKeys.GetOrCreateSealingKeyAsync(connection, hsmOptions.SealingKeyLabel, cancellationToken).ConfigureAwait(false);
+            await HsmServiceKeys.GetOrCreateServerKeyAsync(connection, hsmOptions.ServerKeyLabel, cancellationToken).ConfigureAwait(false);
         }
 
         var store = $"Data Source={Path.Combine(directory, "r2ps.db")}";
@@ -108,8 +109,6 @@ internal sealed class E2eCluster : IAsyncDisposable
             ["Logging__LogLevel__MassTransit"] = "Warning",
             ["Logging__LogLevel__R2ps.Service"] = "Warning",
         };
-        // The runtime's thread-pool minimum setting (runtimeconfig System.Threading.ThreadPool.MinThreads), in hexadecimal.
-        if (minThreads > 0) environment["DOTNET_ThreadPool_ForceMinWorkerThreads"] = minThreads.ToString("x", CultureInfo.InvariantCulture);
         progress($"Starting {workers} worker process(es)");
         for (var i = 1; i <= workers; i++)
             _workers.Add(WorkerProcess.Start($"bench-w{i}", WorkerProcess.DefaultDll, environment));

@@ -10,6 +10,7 @@ using R2ps.Hsm;
 using R2ps.Service;
 using R2ps.Service.Ports;
 using R2ps.Store;
+using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
 using R2ps.Worker.Hosting;
 

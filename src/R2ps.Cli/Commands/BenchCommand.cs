@@ -4,9 +4,8 @@ using System.Net;
 using System.Text.Json;
 using System.Security.Cryptography;
 using R2ps.Cli.Bench;
-using R2ps.Hsm;
-using R2ps.Hsm.Benchmarks;
 using R2ps.Tools.Benchmarks;
+using R2ps.Tools.SoftHsm;
 using Spectre.Console;
 
 namespace R2ps.Cli.Commands;
@@ -50,21 +49,16 @@ internal static class BenchCommand
             if (value is not null && ParseLoopbackBroker(value) is null)
                 r.AddError("--rabbitmq must be an amqp:// URI on a loopback address (127.0.0.1, ::1 or localhost).");
         });
-        var minThreads = new Option<int>("--min-threads") { Description = "Thread-pool minimum in every process of the run (the HSM and SQLite calls block pool threads); 0 = the runtime's default.", DefaultValueFactory = _ => 32 };
-        minThreads.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 512) r.AddError("--min-threads must be between 0 and 512.");
-        });
         var json = CommonOptions.Json();
         var command = new Command("e2e", "Wallets over HTTP → BFF (device sessions) → RabbitMQ → worker processes: logins/s, signs/s, p50/p95/p99 per operation and errors by code; and in the same run the same workload on the service core in process (no HTTP, no broker), as a ratio.")
         {
-            wallets, workers, seconds, signsPerLogin, rabbitMq, minThreads, json,
+            wallets, workers, seconds, signsPerLogin, rabbitMq, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var asJson = parse.GetValue(json);
             var settings = new E2eSettings(parse.GetValue(wallets), parse.GetValue(workers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
-                parse.GetValue(signsPerLogin), parse.GetValue(rabbitMq) is { } uri ? ParseLoopbackBroker(uri) : null, parse.GetValue(minThreads));
+                parse.GetValue(signsPerLogin), parse.GetValue(rabbitMq) is { } uri ? ParseLoopbackBroker(uri) : null);
             var r = await E2eBenchmark.RunAsync(settings, line => { if (!asJson) Console.Error.WriteLine("… " + line); }, cancellationToken);
             if (asJson)
             {
@@ -74,7 +68,6 @@ internal static class BenchCommand
                     ["workers"] = settings.Workers,
                     ["seconds"] = settings.Duration.TotalSeconds,
                     ["signs_per_login"] = settings.SignsPerLogin,
-                    ["min_threads"] = settings.MinThreads,
                     ["broker"] = r.Broker,
                     ["processor_count"] = r.ProcessorCount,
                     ["load_average_1m_at_start"] = r.LoadAverageAtStart,
@@ -85,10 +78,9 @@ internal static class BenchCommand
                 return 0;
             }
 
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} wallet(s), {1} worker process(es), {2:0.#} s each, a login every {3} signs, thread-pool minimum {7}; broker: {4}; {5} cores, load {6} at start.",
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "{0} wallet(s), {1} worker process(es), {2:0.#} s each, a login every {3} signs; broker: {4}; {5} cores, load {6} at start.",
                 settings.Wallets, settings.Workers, settings.Duration.TotalSeconds, settings.SignsPerLogin, Markup.Escape(r.Broker), r.ProcessorCount,
-                r.LoadAverageAtStart is { } average ? average.ToString("0.00", CultureInfo.InvariantCulture) : "unknown",
-                settings.MinThreads == 0 ? "default" : settings.MinThreads.ToString(CultureInfo.InvariantCulture));
+                r.LoadAverageAtStart is { } average ? average.ToString("0.00", CultureInfo.InvariantCulture) : "unknown");
             var table = new Table().AddColumns("Path", "Op", "count", "ops / s", "p50 ms", "p95 ms", "p99 ms", "max ms");
             LoadRows(table, "in-process", r.InProcess);
             LoadRows(table, "e2e", r.EndToEnd);

@@ -49,7 +49,7 @@ internal sealed class DemoSystem : IAsyncDisposable
                 role = ServerRole.Bff;
                 settings["Messaging:Transport"] = "rabbitmq";
                 settings["RabbitMq:Uri"] = topology.RabbitMqUri;
-                data.ProvisionServiceKeys();
+                await data.ProvisionServiceKeysAsync(cancellationToken).ConfigureAwait(false);
                 var environment = data.WorkerEnvironment();
                 environment["Messaging__Transport"] = "rabbitmq";
                 environment["RabbitMq__Uri"] = topology.RabbitMqUri!;

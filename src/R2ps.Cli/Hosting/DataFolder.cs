@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using R2ps.Hsm;
+using R2ps.Tools.SoftHsm;
 
 namespace R2ps.Cli.Hosting;
 
@@ -83,12 +84,12 @@ internal sealed class DataFolder
     /// Creates the service's server key and sealing key now, so that several worker processes starting at once find them
     /// instead of each creating its own.
     /// </summary>
-    public void ProvisionServiceKeys()
+    public async Task ProvisionServiceKeysAsync(CancellationToken cancellationToken)
     {
         var defaults = new HsmOptions();
         using var connection = HsmConnection.Open(Token.CreateOptions(File.ReadAllText(UserPinFile), sessionPoolSize: 1));
-        HsmServiceKeys.GetOrCreateSealingKey(connection, defaults.SealingKeyLabel);
-        HsmServiceKeys.GetOrCreateServerKey(connection, defaults.ServerKeyLabel);
+        await HsmServiceKeys.GetOrCreateSealingKeyAsync(connection, defaults.SealingKeyLabel, cancellationToken).ConfigureAwait(false);
+        await HsmServiceKeys.GetOrCreateServerKeyAsync(connection, defaults.ServerKeyLabel, cancellationToken).ConfigureAwait(false);
     }
 
     // The token's PINs live beside it, readable only by this user: this is a development token.

@@ -1,20 +1,27 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
 
 namespace R2ps.Hsm.Pkcs11;
 
 /// <summary>
-/// The mechanisms the service uses, over one session: CKM_ECDSA, CKM_ECDH1_DERIVE (CKD_NULL) and CKM_AES_GCM. Their
-/// parameter structures point into pinned managed memory for the duration of the call only.
+/// What the key services do over one Pkcs11Interop session: CKM_ECDSA, CKM_ECDH1_DERIVE (CKD_NULL), CKM_AES_GCM, and
+/// bounded searches and attribute reads. The checks on what the module hands back (output lengths, readable values)
+/// are ours; the marshalling is Pkcs11Interop's.
 /// </summary>
-internal static unsafe class Pkcs11Mechanisms
+internal static class Pkcs11Mechanisms
 {
-    /// <summary>CKM_ECDSA over a prehash: the module returns raw R‖S, 2 × field-size bytes.</summary>
-    public static byte[] SignEcdsa(Pkcs11Session session, nuint privateKey, ReadOnlySpan<byte> hash, int fieldSize)
+    public const int GcmNonceSize = 12;
+    public const int GcmTagSize = 16;
+
+    /// <summary>CKM_ECDSA over a prehash: the module returns raw R‖S, 2 × field-size bytes; any other length is refused.</summary>
+    public static byte[] SignEcdsa(ISession session, IObjectHandle privateKey, byte[] hash, int fieldSize)
     {
-        var mechanism = new CkMechanism { Mechanism = Ck.CKM_ECDSA };
-        var signature = new byte[2 * fieldSize];
-        var length = session.Module.Sign(session.Id, &mechanism, privateKey, hash, signature);
-        if (length != signature.Length) throw new Pkcs11Exception($"C_Sign returned {length} bytes; {signature.Length} expected for CKM_ECDSA.");
+        var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_ECDSA);
+        var signature = session.Sign(mechanism, privateKey, hash);
+        if (signature.Length != 2 * fieldSize)
+            throw new HsmPkcs11Exception($"C_Sign returned {signature.Length} bytes; {2 * fieldSize} expected for CKM_ECDSA.");
         return signature;
     }
 
@@ -22,96 +29,168 @@ internal static unsafe class Pkcs11Mechanisms
     /// CKM_ECDH1_DERIVE with CKD_NULL into a session-only generic secret of field size, read and destroyed at once:
     /// the x-coordinate of d·peer. <paramref name="peerUncompressed"/> is the raw SEC1 point 04‖x‖y.
     /// </summary>
-    public static byte[] DeriveEcdh(Pkcs11Session session, nuint privateKey, ReadOnlySpan<byte> peerUncompressed, int fieldSize)
+    public static byte[] DeriveEcdh(ISession session, IObjectHandle privateKey, byte[] peerUncompressed, int fieldSize)
     {
-        using var template = new AttributeTemplate()
-            .ULong(Ck.CKA_CLASS, Ck.CKO_SECRET_KEY)
-            .ULong(Ck.CKA_KEY_TYPE, Ck.CKK_GENERIC_SECRET)
-            .Bool(Ck.CKA_TOKEN, false)
-            .Bool(Ck.CKA_SENSITIVE, false)
-            .Bool(Ck.CKA_EXTRACTABLE, true)
-            .ULong(Ck.CKA_VALUE_LEN, (nuint)fieldSize);
-        nuint secretKey;
-        fixed (byte* peer = peerUncompressed)
+        var factory = session.Factories.ObjectAttributeFactory;
+        var template = new List<IObjectAttribute>
         {
-            var parameters = new CkEcdh1DeriveParams
+            factory.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
+            factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_GENERIC_SECRET),
+            factory.Create(CKA.CKA_TOKEN, false),
+            factory.Create(CKA.CKA_SENSITIVE, false),
+            factory.Create(CKA.CKA_EXTRACTABLE, true),
+            factory.Create(CKA.CKA_VALUE_LEN, (ulong)fieldSize),
+        };
+        IObjectHandle secretKey;
+        using (var parameters = session.Factories.MechanismParamsFactory.CreateCkEcdh1DeriveParams((ulong)CKD.CKD_NULL, null, peerUncompressed))
+        {
+            var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_ECDH1_DERIVE, parameters);
+            try
             {
-                Kdf = Ck.CKD_NULL,
-                PublicData = (nint)peer,
-                PublicDataLength = (nuint)peerUncompressed.Length,
-            };
-            var mechanism = new CkMechanism { Mechanism = Ck.CKM_ECDH1_DERIVE, Parameter = (nint)(&parameters), ParameterLength = (nuint)sizeof(CkEcdh1DeriveParams) };
-            secretKey = session.Module.DeriveKey(session.Id, &mechanism, privateKey, template);
+                secretKey = session.DeriveKey(mechanism, privateKey, template);
+            }
+            finally
+            {
+                DisposeAll(template);
+            }
         }
-        byte[]? value = null;
         try
         {
-            value = session.Module.GetAttributes(session.Id, secretKey, [Ck.CKA_VALUE])[0];
-            if (value is null || value.Length != fieldSize) throw new Pkcs11Exception("C_DeriveKey produced no readable shared secret of field size.");
-            var result = value;
-            value = null;
-            return result;
+            return ReadSecret(session, secretKey, fieldSize);
         }
         finally
         {
-            if (value is not null) CryptographicOperations.ZeroMemory(value);
-            session.Module.DestroyObject(session.Id, secretKey);
+            session.DestroyObject(secretKey);
         }
     }
 
-    public const int GcmNonceSize = 12;
-    public const int GcmTagSize = 16;
-
-    /// <summary>CKM_AES_GCM encryption: ciphertext‖tag (128-bit tag).</summary>
-    public static byte[] EncryptAesGcm(Pkcs11Session session, nuint key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext)
+    /// <summary>CKA_VALUE of a derived secret, exactly <paramref name="length"/> bytes; Pkcs11Interop's unmanaged copy is wiped.</summary>
+    private static byte[] ReadSecret(ISession session, IObjectHandle secretKey, int length)
     {
-        var output = new byte[plaintext.Length + GcmTagSize];
-        int length;
-        fixed (byte* iv = nonce)
-        fixed (byte* a = aad)
+        var attributes = session.GetAttributeValue(secretKey, [CKA.CKA_VALUE]);
+        try
         {
-            var parameters = GcmParameters(iv, nonce.Length, a, aad.Length);
-            var mechanism = new CkMechanism { Mechanism = Ck.CKM_AES_GCM, Parameter = (nint)(&parameters), ParameterLength = (nuint)sizeof(CkGcmParams) };
-            length = session.Module.Encrypt(session.Id, &mechanism, key, plaintext, output);
+            var attribute = attributes[0];
+            if (attribute.CannotBeRead) throw new HsmPkcs11Exception("C_DeriveKey produced no readable shared secret.");
+            var value = attribute.GetValueAsByteArray() ?? [];
+            if (value.Length == length) return value;
+            CryptographicOperations.ZeroMemory(value);
+            throw new HsmPkcs11Exception($"C_DeriveKey produced a shared secret of {value.Length} bytes; {length} expected.");
         }
-        if (length != output.Length) throw new Pkcs11Exception($"C_Encrypt returned {length} bytes; {output.Length} expected for CKM_AES_GCM.");
+        finally
+        {
+            foreach (var attribute in attributes) WipeAndDispose(attribute);
+        }
+    }
+
+    /// <summary>CKM_AES_GCM encryption: ciphertext‖tag (128-bit tag); any other length is refused.</summary>
+    public static byte[] EncryptAesGcm(ISession session, IObjectHandle key, byte[] nonce, byte[] aad, byte[] plaintext)
+    {
+        using var parameters = session.Factories.MechanismParamsFactory.CreateCkGcmParams(nonce, (ulong)nonce.Length * 8, aad, GcmTagSize * 8);
+        var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+        var output = session.Encrypt(mechanism, key, plaintext);
+        if (output.Length != plaintext.Length + GcmTagSize)
+            throw new HsmPkcs11Exception($"C_Encrypt returned {output.Length} bytes; {plaintext.Length + GcmTagSize} expected for CKM_AES_GCM.");
         return output;
     }
 
     /// <summary>CKM_AES_GCM decryption of ciphertext‖tag; a tag mismatch surfaces as the module's CK_RV.</summary>
-    public static byte[] DecryptAesGcm(Pkcs11Session session, nuint key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> ciphertextAndTag)
+    public static byte[] DecryptAesGcm(ISession session, IObjectHandle key, byte[] nonce, byte[] aad, byte[] ciphertextAndTag)
     {
-        // Some modules want room for ciphertext+tag before they know the tag is stripped: give it, then trim.
-        var output = new byte[ciphertextAndTag.Length];
-        int length;
-        fixed (byte* iv = nonce)
-        fixed (byte* a = aad)
-        {
-            var parameters = GcmParameters(iv, nonce.Length, a, aad.Length);
-            var mechanism = new CkMechanism { Mechanism = Ck.CKM_AES_GCM, Parameter = (nint)(&parameters), ParameterLength = (nuint)sizeof(CkGcmParams) };
-            try
-            {
-                length = session.Module.Decrypt(session.Id, &mechanism, key, ciphertextAndTag, output);
-            }
-            catch
-            {
-                CryptographicOperations.ZeroMemory(output);
-                throw;
-            }
-        }
-        if (length == output.Length) return output;
-        var plaintext = output[..length];
-        CryptographicOperations.ZeroMemory(output);
-        return plaintext;
+        using var parameters = session.Factories.MechanismParamsFactory.CreateCkGcmParams(nonce, (ulong)nonce.Length * 8, aad, GcmTagSize * 8);
+        var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+        var plaintext = session.Decrypt(mechanism, key, ciphertextAndTag);
+        if (plaintext.Length == ciphertextAndTag.Length - GcmTagSize) return plaintext;
+        CryptographicOperations.ZeroMemory(plaintext);
+        throw new HsmPkcs11Exception($"C_Decrypt returned {plaintext.Length} bytes; {ciphertextAndTag.Length - GcmTagSize} expected for CKM_AES_GCM.");
     }
 
-    private static CkGcmParams GcmParameters(byte* iv, int ivLength, byte* aad, int aadLength) => new()
+    /// <summary>At most <paramref name="max"/> objects matching <paramref name="template"/> (which is disposed).</summary>
+    public static List<IObjectHandle> FindObjects(ISession session, List<IObjectAttribute> template, int max)
     {
-        Iv = (nint)iv,
-        IvLength = (nuint)ivLength,
-        IvBits = (nuint)ivLength * 8,
-        Aad = (nint)aad,
-        AadLength = (nuint)aadLength,
-        TagBits = GcmTagSize * 8,
-    };
+        try
+        {
+            session.FindObjectsInit(template);
+            var found = new List<IObjectHandle>();
+            try
+            {
+                while (found.Count < max)
+                {
+                    var batch = session.FindObjects(Math.Min(64, max - found.Count));
+                    if (batch.Count == 0) break;
+                    found.AddRange(batch.Take(max - found.Count));
+                }
+            }
+            finally
+            {
+                session.FindObjectsFinal();
+            }
+            return found;
+        }
+        finally
+        {
+            DisposeAll(template);
+        }
+    }
+
+    /// <summary>
+    /// Several attributes as bytes: null for one that is absent, sensitive or unknown to the object (callers that need
+    /// it turn null into their own typed error).
+    /// </summary>
+    public static byte[]?[] GetAttributes(ISession session, IObjectHandle handle, List<CKA> types)
+    {
+        var attributes = session.GetAttributeValue(handle, types);
+        try
+        {
+            return [.. attributes.Select(a => a.CannotBeRead ? null : a.GetValueAsByteArray() ?? [])];
+        }
+        finally
+        {
+            DisposeAll(attributes);
+        }
+    }
+
+    /// <summary>
+    /// Whether the object behind <paramref name="handle"/> has exactly these attribute values. False (never an error)
+    /// for a handle the module does not know any more or an attribute it will not show: a handle from earlier may name
+    /// another object now. Other failures (session, token) throw.
+    /// </summary>
+    public static bool HasAttributes(ISession session, IObjectHandle handle, List<CKA> types, IReadOnlyList<byte[]> expected)
+    {
+        byte[]?[] values;
+        try
+        {
+            values = GetAttributes(session, handle, types);
+        }
+        catch (Net.Pkcs11Interop.Common.Pkcs11Exception e) when (e.RV is CKR.CKR_OBJECT_HANDLE_INVALID or CKR.CKR_KEY_HANDLE_INVALID)
+        {
+            return false;
+        }
+        for (var i = 0; i < values.Length; i++)
+            if (values[i] is not { } value || !value.AsSpan().SequenceEqual(expected[i])) return false;
+        return true;
+    }
+
+    public static void DisposeAll(IEnumerable<IObjectAttribute> attributes)
+    {
+        foreach (var attribute in attributes) attribute.Dispose();
+    }
+
+    /// <summary>Zeroes the unmanaged copy of an attribute's value (a key or derived secret) before it is freed.</summary>
+    public static void WipeAndDispose(IObjectAttribute attribute)
+    {
+        var (value, length) = attribute.ToMarshalableStructure() switch
+        {
+            Net.Pkcs11Interop.LowLevelAPI81.CK_ATTRIBUTE a => (a.value, (long)(ulong)a.valueLen),
+            Net.Pkcs11Interop.LowLevelAPI80.CK_ATTRIBUTE a => (a.value, (long)(ulong)a.valueLen),
+            _ => (0, 0),
+        };
+        if (value != 0 && length is > 0 and <= int.MaxValue) Marshal.Copy(new byte[length], 0, value, (int)length);
+        attribute.Dispose();
+    }
+
+    public static void WipeAndDisposeAll(IEnumerable<IObjectAttribute> attributes)
+    {
+        foreach (var attribute in attributes) WipeAndDispose(attribute);
+    }
 }

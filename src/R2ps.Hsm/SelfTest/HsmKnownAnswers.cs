@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
+using Net.Pkcs11Interop.HighLevelAPI;
 using R2ps.Hsm.Pkcs11;
 
 namespace R2ps.Hsm.SelfTest;
@@ -51,7 +52,7 @@ public static class HsmKnownAnswers
             throw new CryptographicException("HSM ECDSA signature did not verify.");
     }
 
-    private static T WithSeedKey<T>(HsmConnection connection, Func<Pkcs11Session, nuint, T> use)
+    private static T WithSeedKey<T>(HsmConnection connection, Func<ISession, IObjectHandle, T> use)
     {
         using var seed = SeedKey();
         return connection.Run(session =>
@@ -63,7 +64,7 @@ public static class HsmKnownAnswers
             }
             finally
             {
-                session.Module.DestroyObject(session.Id, handle);
+                session.DestroyObject(handle);
             }
         });
     }

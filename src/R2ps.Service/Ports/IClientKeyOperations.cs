@@ -11,17 +11,18 @@ public sealed record GeneratedClientKey(string Kid, EcPublicKey PublicKey, DateT
 
 /// <summary>
 /// The clients' keys in the HSM (hsm: <c>HsmKeyService</c>). Every call names the owner; the HSM checks it too, so an
-/// inconsistency between store and HSM can never hand one client another's key.
+/// inconsistency between store and HSM can never hand one client another's key. Asynchronous: waiting for a free HSM
+/// session holds no thread.
 /// </summary>
 public interface IClientKeyOperations
 {
-    GeneratedClientKey Generate(string owner, EcCurve curve);
+    Task<GeneratedClientKey> GenerateAsync(string owner, EcCurve curve, CancellationToken cancellationToken);
 
     /// <summary>ECDSA over a 32/48/64-byte hash; the signature as DER ECDSA-Sig-Value.</summary>
-    byte[] SignHash(string owner, string kid, ReadOnlySpan<byte> hash);
+    Task<byte[]> SignHashAsync(string owner, string kid, ReadOnlyMemory<byte> hash, CancellationToken cancellationToken);
 
     /// <summary>ECDH with a peer on the key's curve: the x-coordinate, field-size bytes.</summary>
-    byte[] DeriveSharedSecret(string owner, string kid, EcPublicKey peer);
+    Task<byte[]> DeriveSharedSecretAsync(string owner, string kid, EcPublicKey peer, CancellationToken cancellationToken);
 
-    void Delete(string owner, string kid);
+    Task DeleteAsync(string owner, string kid, CancellationToken cancellationToken);
 }

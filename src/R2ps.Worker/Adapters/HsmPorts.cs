@@ -13,36 +13,33 @@ namespace R2ps.Worker.Adapters;
 /// </summary>
 internal sealed class HsmClientKeys(HsmKeyService keys) : IClientKeyOperations
 {
-    public GeneratedClientKey Generate(string owner, EcCurve curve) => Translate(() =>
+    public Task<GeneratedClientKey> GenerateAsync(string owner, EcCurve curve, CancellationToken cancellationToken) => TranslateAsync(async () =>
     {
-        var info = keys.GenerateKey(owner, curve);
+        var info = await keys.GenerateKeyAsync(owner, curve, cancellationToken).ConfigureAwait(false);
         return new GeneratedClientKey(info.Kid, info.PublicKey, DateTimeOffset.FromUnixTimeSeconds(info.CreationTime));
     });
 
-    public byte[] SignHash(string owner, string kid, ReadOnlySpan<byte> hash)
-    {
-        var input = hash.ToArray();
-        return Translate(() => keys.SignHash(owner, kid, input));
-    }
+    public Task<byte[]> SignHashAsync(string owner, string kid, ReadOnlyMemory<byte> hash, CancellationToken cancellationToken) =>
+        TranslateAsync(() => keys.SignHashAsync(owner, kid, hash, cancellationToken));
 
-    public byte[] DeriveSharedSecret(string owner, string kid, EcPublicKey peer)
+    public Task<byte[]> DeriveSharedSecretAsync(string owner, string kid, EcPublicKey peer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(peer);
         var spki = peer.ToSpki();
-        return Translate(() => keys.DeriveSharedSecret(owner, kid, spki));
+        return TranslateAsync(() => keys.DeriveSharedSecretAsync(owner, kid, spki, cancellationToken));
     }
 
-    public void Delete(string owner, string kid) => Translate(() =>
+    public Task DeleteAsync(string owner, string kid, CancellationToken cancellationToken) => TranslateAsync(async () =>
     {
-        keys.DeleteKey(owner, kid);
+        await keys.DeleteKeyAsync(owner, kid, cancellationToken).ConfigureAwait(false);
         return true;
     });
 
-    static T Translate<T>(Func<T> operation)
+    static async Task<T> TranslateAsync<T>(Func<Task<T>> operation)
     {
         try
         {
-            return operation();
+            return await operation().ConfigureAwait(false);
         }
         catch (HsmKeyNotFoundException e)
         {
@@ -63,9 +60,11 @@ internal sealed class HsmClientKeys(HsmKeyService keys) : IClientKeyOperations
 /// <summary><see cref="ISecretSealer"/> over the HSM's AES-GCM sealing key.</summary>
 internal sealed class HsmSecretSealer(HsmSealingKey key) : ISecretSealer
 {
-    public byte[] Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData) => key.Seal(plaintext, associatedData);
+    public Task<byte[]> SealAsync(ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken) =>
+        key.SealAsync(plaintext, associatedData, cancellationToken);
 
-    public byte[] Open(ReadOnlySpan<byte> sealedData, ReadOnlySpan<byte> associatedData) => key.Open(sealedData, associatedData);
+    public Task<byte[]> OpenAsync(ReadOnlyMemory<byte> sealedData, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken) =>
+        key.OpenAsync(sealedData, associatedData, cancellationToken);
 }
 
 /// <summary><see cref="IServerKeys"/>: the HSM's server key for the one context this worker serves.</summary>

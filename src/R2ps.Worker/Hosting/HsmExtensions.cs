@@ -31,10 +31,12 @@ public static class HsmExtensions
 
         services.TryAddSingleton(provider => HsmConnection.Open(provider.GetRequiredService<IOptions<HsmOptions>>().Value));
         services.TryAddSingleton(provider => new HsmKeyService(provider.GetRequiredService<HsmConnection>(), provider.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton(provider => HsmServiceKeys.GetOrCreateSealingKey(provider.GetRequiredService<HsmConnection>(),
-            provider.GetRequiredService<IOptions<HsmOptions>>().Value.SealingKeyLabel));
-        services.TryAddSingleton(provider => HsmServiceKeys.GetOrCreateServerKey(provider.GetRequiredService<HsmConnection>(),
-            provider.GetRequiredService<IOptions<HsmOptions>>().Value.ServerKeyLabel));
+        // DI factories are synchronous. These run once, when HsmStartup resolves them at start, on an idle pool: the
+        // session wait completes at once, so nothing blocks on it.
+        services.TryAddSingleton(provider => HsmServiceKeys.GetOrCreateSealingKeyAsync(provider.GetRequiredService<HsmConnection>(),
+            provider.GetRequiredService<IOptions<HsmOptions>>().Value.SealingKeyLabel).GetAwaiter().GetResult());
+        services.TryAddSingleton(provider => HsmServiceKeys.GetOrCreateServerKeyAsync(provider.GetRequiredService<HsmConnection>(),
+            provider.GetRequiredService<IOptions<HsmOptions>>().Value.ServerKeyLabel).GetAwaiter().GetResult());
 
         services.TryAddSingleton<IClientKeyOperations, HsmClientKeys>();
         services.TryAddSingleton<ISecretSealer>(provider => new HsmSecretSealer(provider.GetRequiredService<HsmSealingKey>()));

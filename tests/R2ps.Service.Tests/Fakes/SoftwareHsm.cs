@@ -20,15 +20,18 @@ public sealed class SoftwareHsm(TimeProvider time, IEcPrivateKey serverKey, stri
 
     public int KeyCount => _keys.Count;
 
-    public GeneratedClientKey Generate(string owner, EcCurve curve)
+    public Task<GeneratedClientKey> GenerateAsync(string owner, EcCurve curve, CancellationToken cancellationToken)
     {
         var key = SoftwareEcKey.Generate(curve);
         var kid = Hex.Encode(key.PublicKey.ToCompressed());
         _keys[kid] = (owner, key);
-        return new GeneratedClientKey(kid, key.PublicKey, time.GetUtcNow());
+        return Task.FromResult(new GeneratedClientKey(kid, key.PublicKey, time.GetUtcNow()));
     }
 
-    public byte[] SignHash(string owner, string kid, ReadOnlySpan<byte> hash)
+    public Task<byte[]> SignHashAsync(string owner, string kid, ReadOnlyMemory<byte> hash, CancellationToken cancellationToken) =>
+        Task.FromResult(SignHash(owner, kid, hash.Span));
+
+    private byte[] SignHash(string owner, string kid, ReadOnlySpan<byte> hash)
     {
         if (FailNextSign)
         {
@@ -40,15 +43,23 @@ public sealed class SoftwareHsm(TimeProvider time, IEcPrivateKey serverKey, stri
         return ecdsa.SignHash(hash.ToArray(), DSASignatureFormat.Rfc3279DerSequence);
     }
 
-    public byte[] DeriveSharedSecret(string owner, string kid, EcPublicKey peer) => Find(owner, kid).DeriveSharedSecret(peer);
+    public Task<byte[]> DeriveSharedSecretAsync(string owner, string kid, EcPublicKey peer, CancellationToken cancellationToken) =>
+        Task.FromResult(Find(owner, kid).DeriveSharedSecret(peer));
 
-    public void Delete(string owner, string kid)
+    public Task DeleteAsync(string owner, string kid, CancellationToken cancellationToken)
     {
         Find(owner, kid);
         if (_keys.TryRemove(kid, out var removed)) removed.Key.Dispose();
+        return Task.CompletedTask;
     }
 
-    public byte[] Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    public Task<byte[]> SealAsync(ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken) =>
+        Task.FromResult(Seal(plaintext.Span, associatedData.Span));
+
+    public Task<byte[]> OpenAsync(ReadOnlyMemory<byte> sealedData, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken) =>
+        Task.FromResult(Open(sealedData.Span, associatedData.Span));
+
+    private byte[] Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
         var output = new byte[12 + plaintext.Length + 16];
         RandomNumberGenerator.Fill(output.AsSpan(0, 12));
@@ -57,7 +68,7 @@ public sealed class SoftwareHsm(TimeProvider time, IEcPrivateKey serverKey, stri
         return output;
     }
 
-    public byte[] Open(ReadOnlySpan<byte> sealedData, ReadOnlySpan<byte> associatedData)
+    private byte[] Open(ReadOnlySpan<byte> sealedData, ReadOnlySpan<byte> associatedData)
     {
         if (sealedData.Length < 28) throw new CryptographicException("Sealed data is too short.");
         var plaintext = new byte[sealedData.Length - 28];

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using R2ps.Crypto.Ec;
+using R2ps.Hsm;
 
-namespace R2ps.Hsm.Benchmarks;
+namespace R2ps.Tools.Benchmarks;
 
 /// <summary>Operations per second measured by <see cref="HsmBenchmark"/>, with the ratios that matter.</summary>
 public sealed record HsmBenchmarkResult(
@@ -22,7 +23,7 @@ public sealed record HsmBenchmarkResult(
 }
 
 /// <summary>
-/// Throughput of the HSM path for <c>r2ps bench hsm</c>: P-256 signs through the binding with 1 and 2 threads, ECDH,
+/// Throughput of the HSM path for <c>r2ps bench hsm</c>: P-256 signs through the key service on 1 and 2 threads, ECDH,
 /// key generation, and .NET's in-process ECDsa P-256 signing in the same run for comparison. Uses the configured
 /// token with a throw-away owner and deletes the keys it made.
 /// </summary>
@@ -34,77 +35,71 @@ public static class HsmBenchmark
     /// <param name="duration">Time spent on each of the five measurements.</param>
     /// <param name="progress">Receives one line per finished measurement.</param>
     /// <param name="cancellationToken">Stops between measurements.</param>
-    public static Task<HsmBenchmarkResult> RunAsync(HsmOptions options, TimeSpan duration, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    public static async Task<HsmBenchmarkResult> RunAsync(HsmOptions options, TimeSpan duration, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (duration <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(duration), "The duration must be positive.");
-        // PKCS#11 calls block their thread: run the whole benchmark off the caller's.
-        return Task.Run(() => Run(options, duration, progress, cancellationToken), cancellationToken);
-    }
-
-    private static HsmBenchmarkResult Run(HsmOptions options, TimeSpan duration, IProgress<string>? progress, CancellationToken cancellationToken)
-    {
         using var connection = HsmConnection.Open(options);
         var keys = new HsmKeyService(connection);
         var created = new List<string>();
         try
         {
-            var key = keys.GenerateKey(BenchmarkOwner, EcCurve.P256);
+            var key = await keys.GenerateKeyAsync(BenchmarkOwner, EcCurve.P256, cancellationToken).ConfigureAwait(false);
             created.Add(key.Kid);
             var hash = SHA256.HashData("r2ps benchmark"u8);
 
-            var one = Measure(duration, 1, () => keys.SignHash(BenchmarkOwner, key.Kid, hash));
+            var one = await MeasureAsync(duration, 1, () => keys.SignHashAsync(BenchmarkOwner, key.Kid, hash)).ConfigureAwait(false);
             progress?.Report($"HSM P-256 sign, 1 thread: {one:N0}/s");
             cancellationToken.ThrowIfCancellationRequested();
 
-            var two = Measure(duration, 2, () => keys.SignHash(BenchmarkOwner, key.Kid, hash));
+            var two = await MeasureAsync(duration, 2, () => keys.SignHashAsync(BenchmarkOwner, key.Kid, hash)).ConfigureAwait(false);
             progress?.Report($"HSM P-256 sign, 2 threads: {two:N0}/s");
             cancellationToken.ThrowIfCancellationRequested();
 
             using var peer = ECDiffieHellman.Create(ECCurve.NamedCurves.nistP256);
             var peerSpki = peer.ExportSubjectPublicKeyInfo();
-            var ecdh = Measure(duration, 1, () => CryptographicOperations.ZeroMemory(keys.DeriveSharedSecret(BenchmarkOwner, key.Kid, peerSpki)));
+            var ecdh = await MeasureAsync(duration, 1, async () => CryptographicOperations.ZeroMemory(await keys.DeriveSharedSecretAsync(BenchmarkOwner, key.Kid, peerSpki).ConfigureAwait(false))).ConfigureAwait(false);
             progress?.Report($"HSM P-256 ECDH: {ecdh:N0}/s");
             cancellationToken.ThrowIfCancellationRequested();
 
-            var generations = Measure(duration, 1, () =>
+            var generations = await MeasureAsync(duration, 1, async () =>
             {
-                var generated = keys.GenerateKey(BenchmarkOwner, EcCurve.P256);
+                var generated = await keys.GenerateKeyAsync(BenchmarkOwner, EcCurve.P256).ConfigureAwait(false);
                 lock (created) created.Add(generated.Kid);
-            });
+            }).ConfigureAwait(false);
             progress?.Report($"HSM P-256 key generation: {generations:N1}/s");
             cancellationToken.ThrowIfCancellationRequested();
 
             using var software = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var dotNet = Measure(duration, 1, () => software.SignHash(hash));
+            var dotNet = await MeasureAsync(duration, 1, () => Task.FromResult(software.SignHash(hash))).ConfigureAwait(false);
             progress?.Report($".NET ECDsa P-256 sign (in process): {dotNet:N0}/s");
 
             return new HsmBenchmarkResult(one, two, ecdh, generations, dotNet);
         }
         finally
         {
-            foreach (var kid in created) keys.DeleteKey(BenchmarkOwner, kid);
+            foreach (var kid in created) await keys.DeleteKeyAsync(BenchmarkOwner, kid, CancellationToken.None).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Runs <paramref name="operation"/> on <paramref name="threads"/> threads for <paramref name="duration"/>; operations per second.</summary>
-    private static double Measure(TimeSpan duration, int threads, Action operation)
+    /// <summary>Runs <paramref name="operation"/> in <paramref name="callers"/> loops at once for <paramref name="duration"/>; operations per second.</summary>
+    private static async Task<double> MeasureAsync(TimeSpan duration, int callers, Func<Task> operation)
     {
-        operation(); // warm-up: JIT, session creation, handle cache
+        await operation().ConfigureAwait(false); // warm-up: JIT, session creation, handle cache
         long total = 0;
         var stopwatch = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() =>
+        // Each loop on a pool thread of its own: the PKCS#11 call itself runs synchronously on whoever got the session.
+        var loops = Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
         {
             long count = 0;
             while (stopwatch.Elapsed < duration)
             {
-                operation();
+                await operation().ConfigureAwait(false);
                 count++;
             }
             Interlocked.Add(ref total, count);
         })).ToList();
-        foreach (var worker in workers) worker.Start();
-        foreach (var worker in workers) worker.Join();
+        await Task.WhenAll(loops).ConfigureAwait(false);
         return total / stopwatch.Elapsed.TotalSeconds;
     }
 }

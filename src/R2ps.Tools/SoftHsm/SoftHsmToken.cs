@@ -1,13 +1,16 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using Net.Pkcs11Interop.Common;
+using Net.Pkcs11Interop.HighLevelAPI;
+using R2ps.Hsm;
 using R2ps.Hsm.Pkcs11;
 
-namespace R2ps.Hsm;
+namespace R2ps.Tools.SoftHsm;
 
 /// <summary>
 /// Sets up SoftHSM2 tokens in a directory of their own (tests, the demo, compose): writes a
-/// <c>softhsm2.conf</c> there, points SOFTHSM2_CONF at it, and initialises the token through the binding itself
+/// <c>softhsm2.conf</c> there, points SOFTHSM2_CONF at it, and initialises the token through Pkcs11Interop
 /// (C_InitToken, then C_InitPIN as the security officer) — no softhsm2-util needed.
 /// </summary>
 /// <remarks>
@@ -67,22 +70,24 @@ public sealed partial class SoftHsmToken
                 return new SoftHsmToken(Path.GetFullPath(directory), configurationPath, label, module.Path, created: false);
             var free = FindSlot(module, label: null, initialized: false)
                 ?? throw new InvalidOperationException("SoftHSM2 offers no uninitialised slot; is SOFTHSM2_CONF pointing at this directory?");
+            if (Encoding.UTF8.GetByteCount(label) > 32) throw new ArgumentException("A token label is at most 32 UTF-8 bytes.", nameof(label));
             var so = Encoding.UTF8.GetBytes(soPin);
             var user = Encoding.UTF8.GetBytes(userPin);
             try
             {
-                module.InitToken(free, so, label);
+                // C_InitToken wants the label blank-padded to 32 bytes.
+                free.InitToken(so, Encoding.UTF8.GetBytes(label.PadRight(32 - Encoding.UTF8.GetByteCount(label) + label.Length)));
                 // SoftHSM2 moves an initialised token to a new slot id: look it up again.
                 var slot = FindSlot(module, label, initialized: true) ?? throw new InvalidOperationException($"Token '{label}' vanished after C_InitToken.");
-                using var session = module.OpenSession(slot);
-                module.Login(session.Id, Ck.CKU_SO, so);
+                using var session = slot.OpenSession(SessionType.ReadWrite);
+                session.Login(CKU.CKU_SO, so);
                 try
                 {
-                    module.InitPin(session.Id, user);
+                    session.InitPin(user);
                 }
                 finally
                 {
-                    module.Logout(session.Id);
+                    session.Logout();
                 }
             }
             finally
@@ -112,7 +117,7 @@ public sealed partial class SoftHsmToken
         {
             File.WriteAllText(configurationPath,
                 $"""
-                # Written by R2ps.Hsm.SoftHsmToken.
+                # Written by R2ps.Tools.SoftHsm.SoftHsmToken.
                 directories.tokendir = {tokens}
                 objectstore.backend = file
                 log.level = ERROR
@@ -133,14 +138,13 @@ public sealed partial class SoftHsmToken
 
     private static bool IsModuleInitialised() => Pkcs11Module.AnyInitialized;
 
-    private static nuint? FindSlot(Pkcs11Module module, string? label, bool initialized)
+    private static ISlot? FindSlot(Pkcs11Module module, string? label, bool initialized)
     {
-        foreach (var slot in module.GetSlotList(tokenPresent: true))
+        foreach (var slot in module.Library.GetSlotList(SlotsType.WithTokenPresent))
         {
-            var (tokenLabel, flags) = module.GetTokenInfo(slot);
-            var isInitialized = (flags & Ck.CKF_TOKEN_INITIALIZED) != 0;
-            if (isInitialized != initialized) continue;
-            if (label is null || tokenLabel == label) return slot;
+            var info = slot.GetTokenInfo();
+            if (info.TokenFlags.TokenInitialized != initialized) continue;
+            if (label is null || info.Label.TrimEnd(' ', '\0') == label) return slot;
         }
         return null;
     }

@@ -1,0 +1,144 @@
+using System.Security.Cryptography;
+using R2ps.Crypto.Ec;
+
+namespace R2ps.Hsm.Tests;
+
+/// <summary>
+/// Waiting for a session holds no thread: callers queue as tasks, are served in turn once a session is free, and give
+/// up after the session wait timeout (typed) or on cancellation without taking a session with them.
+/// </summary>
+public sealed class AsyncWaitTests(SoftHsmFixture hsm)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly byte[] Hash = SHA256.HashData("async wait"u8);
+
+    [Fact]
+    public async Task Sixty_four_waiters_on_a_held_pool_of_one_occupy_no_thread_and_all_complete_once_it_is_free()
+    {
+        hsm.Restart(o =>
+        {
+            o.SessionPoolSize = 1;
+            o.SessionWaitTimeout = TimeSpan.FromMinutes(2);
+        });
+        try
+        {
+            var owner = SoftHsmFixture.NewOwner();
+            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
+            using var holding = new ManualResetEventSlim();
+            using var release = new ManualResetEventSlim();
+            var holder = Task.Run(() => hsm.Connection.Run(_ =>
+            {
+                holding.Set();
+                release.Wait(Ct);
+                return 0;
+            }), Ct);
+            holding.Wait(Ct);
+
+            // Each waiter starts on a pool thread. A wait that blocked would keep that thread until the release below,
+            // so the starting tasks could not finish; waiting as a task, each hands back its pending sign and is done.
+            var starters = Enumerable.Range(0, 64)
+                .Select(_ => Task.Factory.StartNew(() => hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct), Ct, TaskCreationOptions.None, TaskScheduler.Default))
+                .ToArray();
+            var signs = await Task.WhenAll(starters).WaitAsync(TimeSpan.FromMinutes(1), Ct);
+
+            Assert.All(signs, sign => Assert.False(sign.IsCompleted));
+            Assert.Equal(64, hsm.Connection.SessionWaiters);
+            Assert.Equal(1, hsm.Connection.SessionsInUse);
+
+            release.Set();
+            await holder;
+            var signatures = await Task.WhenAll(signs).WaitAsync(TimeSpan.FromMinutes(1), Ct);
+
+            using var verifier = ECDsa.Create(key.PublicKey.ToDotNet());
+            Assert.All(signatures, signature => Assert.True(verifier.VerifyHash(Hash, signature, DSASignatureFormat.Rfc3279DerSequence)));
+            Assert.Equal(0, hsm.Connection.SessionWaiters);
+            Assert.Equal(0, hsm.Connection.SessionsInUse);
+        }
+        finally
+        {
+            hsm.Restart();
+        }
+    }
+
+    [Fact]
+    public async Task Waiters_past_the_session_wait_timeout_get_the_typed_busy_error_and_leave_the_queue()
+    {
+        hsm.Restart(o =>
+        {
+            o.SessionPoolSize = 1;
+            o.SessionWaitTimeout = TimeSpan.FromMilliseconds(200);
+        });
+        try
+        {
+            var owner = SoftHsmFixture.NewOwner();
+            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
+            using var holding = new ManualResetEventSlim();
+            using var release = new ManualResetEventSlim();
+            var holder = Task.Run(() => hsm.Connection.Run(_ =>
+            {
+                holding.Set();
+                release.Wait(Ct);
+                return 0;
+            }), Ct);
+            holding.Wait(Ct);
+
+            var waiters = Enumerable.Range(0, 8).Select(_ => hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct)).ToArray();
+            foreach (var waiter in waiters)
+            {
+                var e = await Assert.ThrowsAsync<HsmBusyException>(() => waiter);
+                Assert.Contains("pool of 1", e.Message, StringComparison.Ordinal);
+            }
+            Assert.Equal(0, hsm.Connection.SessionWaiters);
+
+            release.Set();
+            await holder;
+            Assert.NotEmpty(await hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct)); // no session was lost to the timeouts
+        }
+        finally
+        {
+            hsm.Restart();
+        }
+    }
+
+    [Fact]
+    public async Task A_cancelled_waiter_stops_waiting_and_takes_no_session_with_it()
+    {
+        hsm.Restart(o =>
+        {
+            o.SessionPoolSize = 1;
+            o.SessionWaitTimeout = TimeSpan.FromMinutes(2);
+        });
+        try
+        {
+            var owner = SoftHsmFixture.NewOwner();
+            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
+            using var holding = new ManualResetEventSlim();
+            using var release = new ManualResetEventSlim();
+            var holder = Task.Run(() => hsm.Connection.Run(_ =>
+            {
+                holding.Set();
+                release.Wait(Ct);
+                return 0;
+            }), Ct);
+            holding.Wait(Ct);
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+
+            var cancelled = hsm.Keys.SignHashAsync(owner, key.Kid, Hash, cancel.Token);
+            var behind = hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct);
+            Assert.Equal(2, hsm.Connection.SessionWaiters);
+            await cancel.CancelAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+            Assert.Equal(1, hsm.Connection.SessionWaiters);
+            release.Set();
+            await holder;
+            Assert.NotEmpty(await behind.WaitAsync(TimeSpan.FromMinutes(1), Ct));
+            Assert.Equal(0, hsm.Connection.SessionsInUse);
+        }
+        finally
+        {
+            hsm.Restart();
+        }
+    }
+}
