@@ -21,7 +21,6 @@ public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionD
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
-        R2ps.Store.SqliteNativeLibrary.UseSystemLibraryWhenPresent();
         _options = new DbContextOptionsBuilder<SignSessionDbContext>()
             // Microsoft.Data.Sqlite retries a busy statement until the command timeout (30 s by default): bound it too.
             .UseSqlite(WithDefaultTimeout(settings.ConnectionString, settings.CommandTimeoutSeconds),

@@ -25,7 +25,6 @@ public static class StoreDatabase
         switch (TryNormalizeProvider(options.Provider))
         {
             case StoreProviders.Sqlite:
-                SqliteNativeLibrary.UseSystemLibraryWhenPresent();
                 builder.UseSqlite(WithDefaultTimeout(options.ConnectionString, options.SqliteCommandTimeoutSeconds),
                     sqlite => sqlite.CommandTimeout(options.SqliteCommandTimeoutSeconds));
                 builder.AddInterceptors(new SqliteConnectionSetup(options.SqliteBusyTimeout));
