@@ -113,15 +113,15 @@ public sealed class SignSessionHardeningTests
     {
         var sqlite = new SqliteException("database is locked", code);
 
-        Assert.True(SignSessionStateDefinition.IsDatabaseLocked(sqlite));
-        Assert.True(SignSessionStateDefinition.IsDatabaseLocked(new DbUpdateException("save failed", sqlite)));
+        Assert.True(R2ps.Store.RelationalDatabase.IsTransient(sqlite));
+        Assert.True(R2ps.Store.RelationalDatabase.IsTransient(new DbUpdateException("save failed", sqlite)));
     }
 
     [Fact]
     public void Other_database_errors_are_not_retried()
     {
         // SQLITE_CONSTRAINT (19): a real fault.
-        Assert.False(SignSessionStateDefinition.IsDatabaseLocked(new DbUpdateException("save failed", new SqliteException("constraint", 19))));
-        Assert.False(SignSessionStateDefinition.IsDatabaseLocked(new InvalidOperationException()));
+        Assert.False(R2ps.Store.RelationalDatabase.IsTransient(new DbUpdateException("save failed", new SqliteException("constraint", 19))));
+        Assert.False(R2ps.Store.RelationalDatabase.IsTransient(new InvalidOperationException()));
     }
 }
