@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace R2ps.Store;
@@ -30,7 +31,8 @@ public static class DatabaseProviders
 /// The one persistence set-up every DbContext here uses (the store's, the sign-session saga's, the BFF's device
 /// sessions): the provider named by configuration, its connection string, a bounded wait for locks, and the
 /// classification of errors a caller may retry. SQLite gets WAL journal mode and a busy timeout on every connection, so
-/// several processes can share one file; PostgreSQL gets the same bound as its command timeout.
+/// several processes can share one file; PostgreSQL gets the same bound as its <c>lock_timeout</c>, and both get it,
+/// rounded up to whole seconds, as their command timeout.
 /// </summary>
 public static class RelationalDatabase
 {
@@ -56,7 +58,11 @@ public static class RelationalDatabase
                 builder.AddInterceptors(new SqliteConnectionSetup(busyTimeout));
                 break;
             case DatabaseProviders.Postgres:
-                builder.UseNpgsql(WithPostgresCommandTimeout(connectionString, seconds), npgsql => npgsql.CommandTimeout(seconds));
+                // No retrying strategy: its wrapping InvalidOperationException would hide the PostgresException, and
+                // retries are the callers' (the saga's retry policy, the store's serializable keygen).
+                builder.UseNpgsql(WithPostgresTimeouts(connectionString, seconds, busyTimeout), npgsql => npgsql
+                    .CommandTimeout(seconds)
+                    .ExecutionStrategy(dependencies => new NonRetryingExecutionStrategy(dependencies)));
                 break;
             default:
                 throw new ArgumentException(UnsupportedProvider("Provider", provider), nameof(provider));
@@ -147,14 +153,25 @@ public static class RelationalDatabase
         return new SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = seconds }.ToString();
     }
 
-    /// <summary>The connection string with <c>Command Timeout</c> set to <paramref name="seconds"/> unless it sets one.</summary>
-    internal static string WithPostgresCommandTimeout(string connectionString, int seconds)
+    /// <summary>
+    /// The connection string with <c>Command Timeout</c> set to <paramref name="seconds"/> and the server's
+    /// <c>lock_timeout</c> to <paramref name="busyTimeout"/>, unless it sets them itself. <c>lock_timeout</c> is
+    /// PostgreSQL's counterpart of SQLite's busy timeout: a statement that waits longer for another transaction's lock
+    /// fails with lock_not_available (55P03), which <see cref="IsTransient"/> counts as a lost race.
+    /// </summary>
+    internal static string WithPostgresTimeouts(string connectionString, int seconds, TimeSpan busyTimeout)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("command timeout", StringComparison.OrdinalIgnoreCase)
             && !connectionString.Contains("commandtimeout", StringComparison.OrdinalIgnoreCase))
         {
             builder.CommandTimeout = seconds;
+        }
+
+        if (builder.Options?.Contains("lock_timeout", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            var option = string.Create(CultureInfo.InvariantCulture, $"-c lock_timeout={Math.Max(1, (long)busyTimeout.TotalMilliseconds)}");
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? option : $"{builder.Options} {option}";
         }
 
         return builder.ConnectionString;
