@@ -63,8 +63,11 @@ public sealed class PostgreSqlNode : IAsyncDisposable
             Port = Port,
             Username = SuperUser,
             Database = database,
-            // Tests create and drop many databases; pooled connections would keep them in use.
-            Pooling = false,
+            // Pooled, as in production (a connection per operation would cost a server process each), but idle
+            // connections close soon: a test run opens pools on many databases and the server's slots are finite.
+            Pooling = true,
+            ConnectionIdleLifetime = 10,
+            ConnectionPruningInterval = 5,
         }.ConnectionString;
 
     /// <summary>Finds the binaries, creates a cluster in a temporary directory and starts the server.</summary>
@@ -208,7 +211,7 @@ public sealed class PostgreSqlNode : IAsyncDisposable
             "-c", "fsync=off",
             "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off",
-            "-c", "max_connections=200",
+            "-c", "max_connections=500",
         };
         var process = new Process { StartInfo = StartInfo(Path.Combine(_binDirectory, "postgres"), arguments, _runAs, _baseDirectory) };
         process.OutputDataReceived += (_, e) => Remember(e.Data);
