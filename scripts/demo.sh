@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/prerequisites.sh
 
 ensure_dotnet
-ensure_packages softhsm2 libsqlite3-0
+ensure_packages softhsm2
 
 say "Building r2ps (Release)"
 dotnet build src/R2ps.Cli/R2ps.Cli.csproj -c Release -nologo -v:q -clp:ErrorsOnly >/dev/null

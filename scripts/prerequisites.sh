@@ -2,8 +2,10 @@
 # Say what is happening; never install silently.
 
 # docker-compose only validates compose/ (no Docker engine runs here).
-# libsqlite3-0: the system SQLite the store loads (see src/R2ps.Store/SqliteNativeLibrary.cs).
-R2PS_APT_PACKAGES=(softhsm2 opensc rabbitmq-server docker-compose libsqlite3-0)
+# postgresql: the tests start private servers from its binaries (/usr/lib/postgresql/*/bin); the package's own cluster
+# is never started (policy-rc.d below) nor used.
+
+R2PS_APT_PACKAGES=(softhsm2 opensc rabbitmq-server docker-compose postgresql)
 
 say() { printf '==> %s\n' "$*"; }
 

@@ -14,8 +14,17 @@ public sealed class BffOptions
     /// </summary>
     public const int DefaultMaxBodyBytes = 96 * 1024;
 
-    /// <summary>The BFF's own SQLite database (device sessions, its nonce cache), e.g. <c>Data Source=/var/lib/r2ps/bff.db</c>. Required.</summary>
+    /// <summary>The provider of the BFF's database: <c>sqlite</c> (default) or <c>postgres</c>.</summary>
+    public string Provider { get; set; } = R2ps.Store.DatabaseProviders.Sqlite;
+
+    /// <summary>
+    /// The BFF's own database (device sessions, its nonce cache), e.g. <c>Data Source=/var/lib/r2ps/bff.db</c> or
+    /// <c>Host=db;Database=r2ps_bff;Username=…</c>. Required.
+    /// </summary>
     public string ConnectionString { get; set; } = string.Empty;
+
+    /// <summary>How long a statement waits for another connection's lock (SQLite busy timeout; on both providers the command timeout).</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a device session lives (PROTOCOL.md 2.1: 15 min by default).</summary>
     public TimeSpan DeviceSessionLifetime { get; set; } = TimeSpan.FromMinutes(15);
@@ -82,8 +91,9 @@ public sealed class BffOptionsValidator : IValidateOptions<BffOptions>
         ArgumentNullException.ThrowIfNull(options);
         var s = BffOptions.SectionName;
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
-            failures.Add($"{s}:ConnectionString is required (e.g. 'Data Source=/var/lib/r2ps/bff.db').");
+        failures.AddRange(R2ps.Store.RelationalDatabase.Validate(s, options.Provider, options.ConnectionString));
+        if (options.BusyTimeout < TimeSpan.FromMilliseconds(1) || options.BusyTimeout > TimeSpan.FromMinutes(1))
+            failures.Add($"{s}:BusyTimeout must be between 1 ms and 1 min.");
         if (options.DeviceSessionLifetime < TimeSpan.FromSeconds(10) || options.DeviceSessionLifetime > TimeSpan.FromHours(24))
             failures.Add($"{s}:DeviceSessionLifetime must be between 10 s and 24 h.");
         if (options.MaxEnvelopeBytes is < 1024 or > 1024 * 1024)

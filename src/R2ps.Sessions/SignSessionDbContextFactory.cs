@@ -1,19 +1,18 @@
-using System.Data.Common;
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
+using R2ps.Store;
 
 namespace R2ps.Sessions;
 
 /// <summary>
-/// Creates <see cref="SignSessionDbContext"/>s on the configured SQLite database. The first context it creates makes
-/// sure the sign-session table exists, so no caller depends on the start order of hosted services.
+/// Creates <see cref="SignSessionDbContext"/>s on the configured database (<see cref="RelationalDatabase"/>: SQLite or
+/// PostgreSQL). The first context created asynchronously makes sure the sign-session table exists
+/// (<see cref="RelationalSchema"/>), so no caller depends on the start order of hosted services.
 /// </summary>
-public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionDbContext>
+public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionDbContext>, IDisposable
 {
     readonly DbContextOptions<SignSessionDbContext> _options;
-    readonly Lock _schemaLock = new();
+    readonly SemaphoreSlim _schemaLock = new(1, 1);
     volatile bool _schemaReady;
 
     /// <summary>Builds the context options from <see cref="SignSessionOptions"/>.</summary>
@@ -21,70 +20,53 @@ public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionD
     {
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
-        R2ps.Store.SqliteNativeLibrary.UseSystemLibraryWhenPresent();
-        _options = new DbContextOptionsBuilder<SignSessionDbContext>()
-            // Microsoft.Data.Sqlite retries a busy statement until the command timeout (30 s by default): bound it too.
-            .UseSqlite(WithDefaultTimeout(settings.ConnectionString, settings.CommandTimeoutSeconds),
-                sqlite => sqlite.CommandTimeout(settings.CommandTimeoutSeconds))
-            .AddInterceptors(new SqliteBusyTimeout(settings.BusyTimeout))
-            .Options;
+        var builder = new DbContextOptionsBuilder<SignSessionDbContext>();
+        RelationalDatabase.Configure(builder, settings.Provider, settings.ConnectionString, settings.BusyTimeout);
+        _options = builder.Options;
     }
 
     /// <inheritdoc />
+    /// <exception cref="InvalidOperationException">The schema was not made sure of yet (start the host, or create a context asynchronously first).</exception>
     public SignSessionDbContext CreateDbContext()
     {
-        EnsureSchema();
+        // Schema creation is asynchronous I/O; a synchronous caller gets a context only once it has run.
+        if (!_schemaReady)
+            throw new InvalidOperationException("The sign-session schema is not created yet: call EnsureSchemaAsync or CreateDbContextAsync first.");
+        return new SignSessionDbContext(_options);
+    }
+
+    /// <inheritdoc />
+    public async Task<SignSessionDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
         return new SignSessionDbContext(_options);
     }
 
     /// <summary>Creates the sign-session table and its indexes unless they exist. Idempotent and safe under concurrent starts.</summary>
-    public void EnsureSchema()
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
         if (_schemaReady)
             return;
 
-        lock (_schemaLock)
+        await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
             if (_schemaReady)
                 return;
+            var db = new SignSessionDbContext(_options);
+            await using (db.ConfigureAwait(false))
+            {
+                await RelationalSchema.EnsureTablesCreatedAsync(db, cancellationToken).ConfigureAwait(false);
+            }
 
-            using var db = new SignSessionDbContext(_options);
-            SignSessionSchema.Create(db);
             _schemaReady = true;
         }
-    }
-
-    /// <summary>
-    /// The connection string with <c>Default Timeout</c> (the command timeout of commands made on the connection, outside
-    /// EF Core too) set to <paramref name="seconds"/>, unless the connection string sets a timeout itself.
-    /// </summary>
-    internal static string WithDefaultTimeout(string connectionString, int seconds) =>
-        // "Default Timeout" and its alias "Command Timeout" are the only keywords that mention a timeout.
-        connectionString.Contains("timeout", StringComparison.OrdinalIgnoreCase)
-            ? connectionString
-            : new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString) { DefaultTimeout = seconds }.ToString();
-
-    /// <summary>Sets SQLite's busy timeout on every connection, so two processes on one file wait for each other's writes.</summary>
-    sealed class SqliteBusyTimeout(TimeSpan timeout) : DbConnectionInterceptor
-    {
-        readonly string _pragma = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)timeout.TotalMilliseconds};");
-
-        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+        finally
         {
-            using var command = connection.CreateCommand();
-            command.CommandText = _pragma;
-            command.ExecuteNonQuery();
-        }
-
-        public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData,
-            CancellationToken cancellationToken = default)
-        {
-            var command = connection.CreateCommand();
-            await using (command.ConfigureAwait(false))
-            {
-                command.CommandText = _pragma;
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            _schemaLock.Release();
         }
     }
+
+    /// <inheritdoc />
+    public void Dispose() => _schemaLock.Dispose();
 }

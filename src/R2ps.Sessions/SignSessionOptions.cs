@@ -8,7 +8,13 @@ public sealed class SignSessionOptions
     /// <summary>The configuration section bound to these options.</summary>
     public const string SectionName = "SignSessions";
 
-    /// <summary>SQLite connection string of the saga's database, e.g. <c>Data Source=/var/lib/r2ps/r2ps.db</c>. Required.</summary>
+    /// <summary>The database provider: <c>sqlite</c> (default) or <c>postgres</c> (see <see cref="R2ps.Store.DatabaseProviders"/>).</summary>
+    public string Provider { get; set; } = R2ps.Store.DatabaseProviders.Sqlite;
+
+    /// <summary>
+    /// Connection string of the saga's database, e.g. <c>Data Source=/var/lib/r2ps/r2ps.db</c> or
+    /// <c>Host=db;Database=r2ps;Username=r2ps;Password=…</c>. Required.
+    /// </summary>
     public string ConnectionString { get; set; } = string.Empty;
 
     /// <summary>How often the sweeper looks for due sessions.</summary>
@@ -34,9 +40,9 @@ public sealed class SignSessionOptions
     public int ConcurrencyLimit { get; set; } = 16;
 
     /// <summary>
-    /// How long a SQLite statement waits for another connection's write lock (the <c>busy_timeout</c> pragma, and the
-    /// command timeout rounded up to whole seconds, which bounds Microsoft.Data.Sqlite's own retries on a busy file:
-    /// its default is 30 s). Must be below <see cref="RequestTimeout"/>; a statement that still finds the file locked
+    /// How long a statement waits for another connection's lock (on SQLite the <c>busy_timeout</c> pragma; on both
+    /// providers the command timeout rounded up to whole seconds, which also bounds Microsoft.Data.Sqlite's own retries
+    /// on a busy file: its default is 30 s). Must be below <see cref="RequestTimeout"/>; a statement that still finds the file locked
     /// fails and the saga's message retry runs it again.
     /// </summary>
     public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(2);
@@ -59,8 +65,8 @@ public sealed class SignSessionOptions
     /// <summary>The timeout of a fan-out request: it makes bounded requests of its own.</summary>
     public TimeSpan FanOutTimeout => RequestTimeout * 2;
 
-    /// <summary>The command timeout of the saga's SQLite connections: <see cref="BusyTimeout"/> in whole seconds, at least 1 (0 would mean no limit).</summary>
-    public int CommandTimeoutSeconds => Math.Max(1, (int)Math.Ceiling(BusyTimeout.TotalSeconds));
+    /// <summary>The command timeout of the saga's connections: <see cref="BusyTimeout"/> in whole seconds, at least 1 (0 would mean no limit).</summary>
+    public int CommandTimeoutSeconds => R2ps.Store.RelationalDatabase.CommandTimeoutSeconds(BusyTimeout);
 }
 
 /// <summary>Rejects unusable <see cref="SignSessionOptions"/> at start.</summary>
@@ -71,8 +77,7 @@ public sealed class SignSessionOptionsValidator : IValidateOptions<SignSessionOp
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
-            failures.Add($"{SignSessionOptions.SectionName}:ConnectionString is required.");
+        failures.AddRange(R2ps.Store.RelationalDatabase.Validate(SignSessionOptions.SectionName, options.Provider, options.ConnectionString));
         if (options.SweepInterval < TimeSpan.FromMilliseconds(10) || options.SweepInterval > TimeSpan.FromMinutes(1))
             failures.Add($"{SignSessionOptions.SectionName}:SweepInterval must be between 10 ms and 1 min.");
         if (options.SweepBatchSize is < 1 or > 100_000)

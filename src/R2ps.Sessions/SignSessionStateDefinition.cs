@@ -1,15 +1,16 @@
 using MassTransit;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using R2ps.Contracts;
+using R2ps.Store;
 
 namespace R2ps.Sessions;
 
 /// <summary>
 /// Endpoint policy of the sign-session saga: messages of one session are partitioned by correlation id (so they do not
 /// fight over the row inside one process), a <see cref="DbUpdateConcurrencyException"/> — a write that lost to another
-/// process — and a SQLite file still locked after the busy timeout re-run the message, and replies/events wait in an
+/// process — and a lost lock race (SQLite still busy after the busy timeout, a PostgreSQL serialization failure or deadlock) re-run the message, and replies/events wait in an
 /// in-memory outbox until the row is written.
 /// </summary>
 public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState>
@@ -31,14 +32,14 @@ public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
         ArgumentNullException.ThrowIfNull(sagaConfigurator);
 
-        // Retry only lost races — optimistic concurrency, or another process holding the SQLite write lock longer than
-        // the busy timeout; anything else is a real fault (error queue, fault reply). The intervals add up to well under
-        // the saga's request timeout.
+        // Retry only lost races — optimistic concurrency, or a lock race RelationalDatabase.IsTransient recognises;
+        // anything else is a real fault (error queue, fault reply). The intervals add up to well under the saga's
+        // request timeout.
         endpointConfigurator.UseMessageRetry(retry =>
         {
             retry.Handle<DbUpdateConcurrencyException>();
-            retry.Handle<DbUpdateException>(IsDatabaseLocked);
-            retry.Handle<SqliteException>(IsDatabaseLocked);
+            retry.Handle<DbUpdateException>(RelationalDatabase.IsTransient);
+            retry.Handle<DbException>(RelationalDatabase.IsTransient);
             retry.Intervals(10, 25, 50, 100, 200, 400);
         });
         // Inside the retry: a failed attempt's replies and events are dropped, a successful one's sent after its save.
@@ -49,20 +50,5 @@ public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState
         sagaConfigurator.Message<ActivateSignSession>(m => m.UsePartitioner(partition, c => c.Message.SessionId));
         sagaConfigurator.Message<CloseSignSession>(m => m.UsePartitioner(partition, c => c.Message.SessionId));
         sagaConfigurator.Message<ExpireSignSession>(m => m.UsePartitioner(partition, c => c.Message.SessionId));
-    }
-
-    const int SqliteBusy = 5;
-    const int SqliteLocked = 6;
-
-    /// <summary>SQLITE_BUSY or SQLITE_LOCKED (primary codes, extended ones included), bare or wrapped by EF Core.</summary>
-    internal static bool IsDatabaseLocked(Exception exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is SqliteException sqlite && (sqlite.SqliteErrorCode & 0xff) is SqliteBusy or SqliteLocked)
-                return true;
-        }
-
-        return false;
     }
 }

@@ -15,15 +15,15 @@ public sealed class StoreOptions
     public string ConnectionString { get; set; } = string.Empty;
 
     /// <summary>
-    /// SQLite only: how long a statement waits for another process's write lock before failing (the <c>busy_timeout</c>
-    /// pragma, and the command timeout rounded up to whole seconds, which bounds Microsoft.Data.Sqlite's own retries —
-    /// 30 s by default). Kept well below the caller's <c>Messaging:RequestTimeout</c> (10 s), so a locked file fails the
+    /// How long a statement waits for another process's lock before failing: on SQLite the <c>busy_timeout</c> pragma,
+    /// and on both providers the command timeout (rounded up to whole seconds; it also bounds Microsoft.Data.Sqlite's own
+    /// retries, 30 s by default). The name is kept from when SQLite was the only provider. Kept well below the caller's <c>Messaging:RequestTimeout</c> (10 s), so a locked file fails the
     /// request while the caller still waits instead of completing it after the caller was told 503.
     /// </summary>
     public TimeSpan SqliteBusyTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>The SQLite command timeout: <see cref="SqliteBusyTimeout"/> in whole seconds, at least 1 (0 would mean no limit).</summary>
-    public int SqliteCommandTimeoutSeconds => Math.Max(1, (int)Math.Ceiling(SqliteBusyTimeout.TotalSeconds));
+    /// <summary>The command timeout: <see cref="SqliteBusyTimeout"/> in whole seconds, at least 1 (0 would mean no limit).</summary>
+    public int SqliteCommandTimeoutSeconds => RelationalDatabase.CommandTimeoutSeconds(SqliteBusyTimeout);
 
     /// <summary>Create this store's tables at start-up when they are absent.</summary>
     public bool CreateSchemaAtStart { get; set; } = true;
@@ -59,13 +59,12 @@ public sealed class StoreOptions
     public int MaxAuditQueryResults { get; set; } = 1000;
 }
 
-/// <summary>The provider names <see cref="StoreOptions.Provider"/> accepts (case-insensitive).</summary>
+/// <summary>The provider names <see cref="StoreOptions.Provider"/> accepts (case-insensitive); see <see cref="DatabaseProviders"/>.</summary>
 public static class StoreProviders
 {
     /// <summary>One SQLite file shared by every worker process on the host (WAL mode); the default.</summary>
-    public const string Sqlite = "sqlite";
+    public const string Sqlite = DatabaseProviders.Sqlite;
 
-    /// <summary>PostgreSQL, for workers on several hosts. Recognised, but refused at start in this build: the registry
-    /// serves no PostgreSQL provider for EF Core 6.</summary>
-    public const string Postgres = "postgres";
+    /// <summary>PostgreSQL, for workers on several hosts.</summary>
+    public const string Postgres = DatabaseProviders.Postgres;
 }

@@ -20,15 +20,39 @@ public class ComposeFileTests
             ["R2PS_HSM_PIN"] = "1234",
             ["R2PS_HSM_SO_PIN"] = "5678",
             ["R2PS_RABBITMQ_PASSWORD"] = "broker-password",
+            ["R2PS_POSTGRES_PASSWORD"] = "database-password",
         });
 
         Assert.True(exit == 0, error);
-        foreach (var service in new[] { "rabbitmq:", "hsm-init:", "worker:", "bff:" })
+        foreach (var service in new[] { "postgres:", "rabbitmq:", "hsm-init:", "worker:", "bff:" })
             Assert.Contains("  " + service, output, StringComparison.Ordinal);
         Assert.Contains("replicas: 2", output, StringComparison.Ordinal);
         Assert.Contains("rabbitmq:3.10-management", output, StringComparison.Ordinal);
         Assert.Contains("RabbitMq__Uri: amqp://r2ps:broker-password@rabbitmq:5672/", output, StringComparison.Ordinal);
         Assert.Contains("condition: service_completed_successfully", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Workers_and_the_bff_share_the_postgres_service_as_their_store()
+    {
+        var (exit, output, error) = await ConfigAsync(new()
+        {
+            ["R2PS_ADMIN_TOKEN"] = "admin-token-for-the-test",
+            ["R2PS_HSM_PIN"] = "1234",
+            ["R2PS_HSM_SO_PIN"] = "5678",
+            ["R2PS_RABBITMQ_PASSWORD"] = "broker-password",
+            ["R2PS_POSTGRES_PASSWORD"] = "database-password",
+        });
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("image: postgres:15", output, StringComparison.Ordinal);
+        Assert.Contains("postgres:/var/lib/postgresql/data", output, StringComparison.Ordinal); // its own volume
+        Assert.Contains("Store__Provider: postgres", output, StringComparison.Ordinal);
+        Assert.Contains("SignSessions__Provider: postgres", output, StringComparison.Ordinal);
+        Assert.Contains("Bff__Provider: postgres", output, StringComparison.Ordinal);
+        Assert.Contains("Store__ConnectionString: Host=postgres;Database=r2ps;Username=r2ps;Password=database-password", output, StringComparison.Ordinal);
+        Assert.Contains("Bff__ConnectionString: Host=postgres;Database=r2ps_bff;Username=r2ps;Password=database-password", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Data Source=", output, StringComparison.Ordinal); // no SQLite file left in the deployment
     }
 
     [Fact]
@@ -48,7 +72,7 @@ public class ComposeFileTests
             RedirectStandardError = true,
             WorkingDirectory = Path.GetTempPath(), // no stray .env file
         };
-        foreach (var name in new[] { "R2PS_ADMIN_TOKEN", "R2PS_HSM_PIN", "R2PS_HSM_SO_PIN", "R2PS_RABBITMQ_PASSWORD" })
+        foreach (var name in new[] { "R2PS_ADMIN_TOKEN", "R2PS_HSM_PIN", "R2PS_HSM_SO_PIN", "R2PS_RABBITMQ_PASSWORD", "R2PS_POSTGRES_PASSWORD" })
             start.Environment.Remove(name);
         foreach (var (name, value) in environment) start.Environment[name] = value;
 

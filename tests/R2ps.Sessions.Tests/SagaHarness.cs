@@ -1,20 +1,22 @@
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
 
 namespace R2ps.Sessions.Tests;
 
 /// <summary>
 /// The sign-session saga on MassTransit's test harness (in-memory transport) with its real EF Core repository on a
-/// SQLite file of its own, a hand-moved clock and no sweeper (tests send the expiries themselves).
+/// database of its own (SQLite or PostgreSQL), a hand-moved clock and no sweeper (tests send the expiries themselves).
 /// </summary>
 internal sealed class SagaHarness : IAsyncDisposable
 {
-    readonly TempDatabase _database = new();
+    readonly TempDatabase _database;
     readonly ServiceProvider _provider;
 
-    SagaHarness(Action<SignSessionOptions>? configure)
+    SagaHarness(TempDatabase database, Action<SignSessionOptions>? configure)
     {
+        _database = database;
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Clock);
         services.AddSingleton(Log);
@@ -23,7 +25,7 @@ internal sealed class SagaHarness : IAsyncDisposable
         {
             bus.AddSignSessions(options =>
             {
-                options.ConnectionString = _database.ConnectionString;
+                _database.Apply(options);
                 options.SweeperEnabled = false;
                 options.RequestTimeout = TimeSpan.FromSeconds(10);
                 configure?.Invoke(options);
@@ -46,11 +48,11 @@ internal sealed class SagaHarness : IAsyncDisposable
 
     public IBus Bus => _provider.GetRequiredService<IBus>();
 
-    public string ConnectionString => _database.ConnectionString;
+    public TempDatabase Database => _database;
 
-    public static async Task<SagaHarness> StartAsync(Action<SignSessionOptions>? configure = null)
+    public static async Task<SagaHarness> StartAsync(TestDatabaseProvider provider, Action<SignSessionOptions>? configure = null)
     {
-        var harness = new SagaHarness(configure);
+        var harness = new SagaHarness(await TempDatabase.CreateAsync(provider), configure);
         await harness.Harness.Start();
         return harness;
     }

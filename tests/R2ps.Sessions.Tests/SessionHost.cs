@@ -6,7 +6,7 @@ namespace R2ps.Sessions.Tests;
 
 /// <summary>
 /// One process's worth of the saga: a generic host with its own in-memory bus, the real clock, the sweeper, and the
-/// saga's SQLite file given by the test — several of them on one file stand for several processes.
+/// saga's database given by the test — several of them on one database stand for several processes.
 /// </summary>
 internal sealed class SessionHost : IAsyncDisposable
 {
@@ -27,7 +27,7 @@ internal sealed class SessionHost : IAsyncDisposable
 
     public IServiceProvider Services => _host.Services;
 
-    public static async Task<SessionHost> StartAsync(string connectionString, bool sweeper = true)
+    public static async Task<SessionHost> StartAsync(TempDatabase database, bool sweeper = true)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton<MessageLog>();
@@ -42,7 +42,7 @@ internal sealed class SessionHost : IAsyncDisposable
         {
             bus.AddSignSessions(options =>
             {
-                options.ConnectionString = connectionString;
+                database.Apply(options);
                 options.SweeperEnabled = sweeper;
                 options.SweepInterval = TimeSpan.FromMilliseconds(250);
             });

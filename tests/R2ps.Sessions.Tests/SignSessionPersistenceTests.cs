@@ -2,15 +2,16 @@ using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using R2ps.Contracts;
+using R2ps.Testing;
 
 namespace R2ps.Sessions.Tests;
 
 /// <summary>
-/// The saga's own EF Core repository on a real SQLite file: durability across restarts, optimistic concurrency, the
+/// The saga's own EF Core repository on a real database (SQLite file or PostgreSQL): durability across restarts, optimistic concurrency, the
 /// expiry sweeper (ARCHITECTURE.md, Expiry: no delayed-message plugin, survives a restart of every process), and
 /// several processes on one database.
 /// </summary>
-public sealed class SignSessionPersistenceTests
+public abstract class SignSessionPersistenceTests(TestDatabaseProvider backend)
 {
     static readonly TimeSpan Ttl = TimeSpan.FromSeconds(2);
     static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
@@ -20,10 +21,10 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task Sessions_survive_a_restart_on_a_new_service_provider()
     {
-        using var database = new TempDatabase();
+        using var database = await TempDatabase.CreateAsync(backend);
         BeginSignSessionLogin active, pending;
         DateTimeOffset expiresAt;
-        await using (var first = await SessionHost.StartAsync(database.ConnectionString, sweeper: false))
+        await using (var first = await SessionHost.StartAsync(database, sweeper: false))
         {
             var now = DateTimeOffset.UtcNow;
             active = SessionMessages.Begin(now);
@@ -34,7 +35,7 @@ public sealed class SignSessionPersistenceTests
             await first.Commands.ActivateAsync(SessionMessages.Activate(active.SessionId, expiresAt), Cancel);
         }
 
-        await using var second = await SessionHost.StartAsync(database.ConnectionString, sweeper: false);
+        await using var second = await SessionHost.StartAsync(database, sweeper: false);
 
         var activeAfter = await second.Reader.FindAsync(active.PakeSessionId, Cancel);
         Assert.NotNull(activeAfter);
@@ -54,7 +55,7 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task Saving_over_a_row_that_changed_since_it_was_loaded_is_a_concurrency_conflict()
     {
-        using var database = new TempDatabase();
+        using var database = await TempDatabase.CreateAsync(backend);
         await using var provider = Provider(database);
         var factory = provider.GetRequiredService<IDbContextFactory<SignSessionDbContext>>();
         var id = await InsertRow(factory);
@@ -76,7 +77,7 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task Deleting_a_row_that_changed_since_it_was_loaded_is_a_concurrency_conflict()
     {
-        using var database = new TempDatabase();
+        using var database = await TempDatabase.CreateAsync(backend);
         await using var provider = Provider(database);
         var factory = provider.GetRequiredService<IDbContextFactory<SignSessionDbContext>>();
         var id = await InsertRow(factory);
@@ -96,9 +97,9 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task Schema_creation_tolerates_an_existing_database_and_existing_table()
     {
-        using var database = new TempDatabase();
+        using var database = await TempDatabase.CreateAsync(backend);
         // Another context (the store) created the file first, with a table of its own.
-        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(database.ConnectionString))
+        await using (var connection = database.OpenConnection())
         {
             await connection.OpenAsync(Cancel);
             await using var command = connection.CreateCommand();
@@ -119,8 +120,8 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task The_sweeper_removes_sessions_with_a_2_s_ttl_within_ttl_plus_1_s()
     {
-        using var database = new TempDatabase();
-        await using var host = await SessionHost.StartAsync(database.ConnectionString);
+        using var database = await TempDatabase.CreateAsync(backend);
+        await using var host = await SessionHost.StartAsync(database);
 
         var sessions = await CreateExpiringSessions(host, count: 6);
 
@@ -131,13 +132,13 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task A_host_started_while_sessions_are_live_expires_them_after_the_first_one_stopped()
     {
-        using var database = new TempDatabase();
+        using var database = await TempDatabase.CreateAsync(backend);
         List<(BeginSignSessionLogin Session, DateTimeOffset DueAt)> sessions;
-        await using (var first = await SessionHost.StartAsync(database.ConnectionString))
+        await using (var first = await SessionHost.StartAsync(database))
             sessions = await CreateExpiringSessions(first, count: 4);
 
         await Task.Delay(500, Cancel);
-        await using var second = await SessionHost.StartAsync(database.ConnectionString);
+        await using var second = await SessionHost.StartAsync(database);
 
         await AssertAllGoneBy(second.Reader, sessions);
     }
@@ -145,14 +146,14 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task A_host_started_after_sessions_expired_while_none_ran_removes_them_at_once()
     {
-        using var database = new TempDatabase();
+        using var database = await TempDatabase.CreateAsync(backend);
         List<(BeginSignSessionLogin Session, DateTimeOffset DueAt)> sessions;
-        await using (var first = await SessionHost.StartAsync(database.ConnectionString))
+        await using (var first = await SessionHost.StartAsync(database))
             sessions = await CreateExpiringSessions(first, count: 4);
 
         await Task.Delay(Ttl + TimeSpan.FromMilliseconds(500), Cancel); // every process is down while the TTL passes
         var started = DateTimeOffset.UtcNow;
-        await using var second = await SessionHost.StartAsync(database.ConnectionString);
+        await using var second = await SessionHost.StartAsync(database);
 
         await AssertAllGoneBy(second.Reader, sessions.Select(s => (s.Session, started)).ToList());
     }
@@ -160,9 +161,9 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task Two_hosts_on_one_file_end_each_expiring_session_exactly_once()
     {
-        using var database = new TempDatabase();
-        await using var first = await SessionHost.StartAsync(database.ConnectionString);
-        await using var second = await SessionHost.StartAsync(database.ConnectionString);
+        using var database = await TempDatabase.CreateAsync(backend);
+        await using var first = await SessionHost.StartAsync(database);
+        await using var second = await SessionHost.StartAsync(database);
 
         var sessions = (await CreateExpiringSessions(first, count: 5)).Concat(await CreateExpiringSessions(second, count: 5)).ToList();
 
@@ -175,9 +176,9 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task Concurrent_closes_from_two_hosts_both_succeed_and_end_the_session_once()
     {
-        using var database = new TempDatabase();
-        await using var first = await SessionHost.StartAsync(database.ConnectionString, sweeper: false);
-        await using var second = await SessionHost.StartAsync(database.ConnectionString, sweeper: false);
+        using var database = await TempDatabase.CreateAsync(backend);
+        await using var first = await SessionHost.StartAsync(database, sweeper: false);
+        await using var second = await SessionHost.StartAsync(database, sweeper: false);
         var sessions = new List<BeginSignSessionLogin>();
         for (var i = 0; i < 5; i++)
         {
@@ -203,9 +204,9 @@ public sealed class SignSessionPersistenceTests
     [Fact]
     public async Task Simultaneous_begins_of_one_session_on_two_hosts_both_succeed_with_one_row()
     {
-        using var database = new TempDatabase();
-        await using var first = await SessionHost.StartAsync(database.ConnectionString, sweeper: false);
-        await using var second = await SessionHost.StartAsync(database.ConnectionString, sweeper: false);
+        using var database = await TempDatabase.CreateAsync(backend);
+        await using var first = await SessionHost.StartAsync(database, sweeper: false);
+        await using var second = await SessionHost.StartAsync(database, sweeper: false);
         var begins = Enumerable.Range(0, 5).Select(_ => SessionMessages.Begin(DateTimeOffset.UtcNow)).ToList();
 
         // A redelivered begin racing its original: the loser's insert conflicts, is retried, and finds the winner's row.
@@ -223,7 +224,7 @@ public sealed class SignSessionPersistenceTests
     static ServiceProvider Provider(TempDatabase database)
     {
         var services = new ServiceCollection();
-        services.AddSignSessionServices(options => options.ConnectionString = database.ConnectionString);
+        services.AddSignSessionServices(database.Apply);
         return services.BuildServiceProvider(validateScopes: true);
     }
 
@@ -303,3 +304,7 @@ public sealed class SignSessionPersistenceTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30));
     }
 }
+
+public sealed class SignSessionPersistenceTestsOnSqlite() : SignSessionPersistenceTests(TestDatabaseProvider.Sqlite);
+
+public sealed class SignSessionPersistenceTestsOnPostgres(PostgreSqlServerFixture server) : SignSessionPersistenceTests(TestDatabaseProvider.Postgres(server));

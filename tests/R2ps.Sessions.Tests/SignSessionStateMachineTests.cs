@@ -1,18 +1,19 @@
 using MassTransit;
 using MassTransit.Testing;
 using R2ps.Contracts;
+using R2ps.Testing;
 
 namespace R2ps.Sessions.Tests;
 
 /// <summary>The saga's behaviour (ARCHITECTURE.md flows Login, Use, Close, Expiry; PROTOCOL.md 1.5) on the test harness.</summary>
-public sealed class SignSessionStateMachineTests
+public abstract class SignSessionStateMachineTests(TestDatabaseProvider backend)
 {
     static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Begin_stores_a_pending_login_and_replies_once_it_is_persisted()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
 
         var begin = await saga.BeginAsync();
 
@@ -32,7 +33,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Activate_inside_the_login_window_makes_the_session_active()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginAsync();
         saga.Clock.Advance(TimeSpan.FromSeconds(3));
         var expiresAt = saga.Clock.GetUtcNow() + TimeSpan.FromSeconds(30);
@@ -53,7 +54,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Activate_after_the_login_window_is_refused_and_ends_the_pending_session()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginAsync();
         saga.Clock.Advance(TimeSpan.FromSeconds(10)); // PROTOCOL.md 1.5: pending login state valid 10 s
 
@@ -68,7 +69,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task A_second_activation_is_refused_as_not_pending()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginActiveAsync(TimeSpan.FromMinutes(1));
 
         var again = await saga.Commands.ActivateAsync(
@@ -83,7 +84,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Activate_of_an_unknown_session_is_refused_and_creates_nothing()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var unknown = SessionMessages.Begin(saga.Clock.GetUtcNow());
 
         var activation = await saga.Commands.ActivateAsync(
@@ -96,7 +97,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Begin_whose_session_id_is_not_derived_from_the_pake_session_id_faults_and_stores_nothing()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = SessionMessages.Begin(saga.Clock.GetUtcNow()) with { SessionId = Guid.NewGuid() };
 
         await Assert.ThrowsAsync<RequestFaultException>(() => saga.Commands.BeginLoginAsync(begin, Cancel));
@@ -107,7 +108,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Close_replies_closed_removes_the_session_and_publishes_its_end()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginActiveAsync(TimeSpan.FromMinutes(1));
 
         await saga.Commands.CloseAsync(begin.SessionId, SignSessionEndReasons.Closed, Cancel);
@@ -123,7 +124,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Close_of_a_pending_session_ends_it_too()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginAsync();
 
         await saga.Commands.CloseAsync(begin.SessionId, SignSessionEndReasons.Closed, Cancel);
@@ -134,7 +135,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Close_of_a_missing_session_replies_closed_and_creates_nothing()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var missing = SessionMessages.Begin(saga.Clock.GetUtcNow());
 
         var client = saga.Harness.GetRequestClient<CloseSignSession>();
@@ -148,7 +149,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Expire_after_the_ttl_ends_an_active_session()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginActiveAsync(TimeSpan.FromSeconds(30)); // PROTOCOL.md 1.5: task "sign" 30 s
         saga.Clock.Advance(TimeSpan.FromSeconds(30));
 
@@ -162,7 +163,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Expire_after_the_login_window_ends_a_pending_session()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginAsync();
         saga.Clock.Advance(TimeSpan.FromSeconds(11));
 
@@ -175,7 +176,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Expire_before_the_session_is_due_is_ignored()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginActiveAsync(TimeSpan.FromSeconds(30));
         saga.Clock.Advance(TimeSpan.FromSeconds(29));
 
@@ -190,7 +191,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Expire_of_a_missing_session_is_discarded_and_creates_nothing()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var missing = SessionMessages.Begin(saga.Clock.GetUtcNow());
 
         await saga.ExpireAsync(missing.SessionId);
@@ -202,7 +203,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task An_expired_session_is_not_usable_even_before_its_expiry_is_processed()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var begin = await saga.BeginActiveAsync(TimeSpan.FromSeconds(30));
         saga.Clock.Advance(TimeSpan.FromSeconds(30));
 
@@ -216,7 +217,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Context_close_ends_only_the_sessions_of_that_binding()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var ended1 = await saga.BeginActiveAsync(TimeSpan.FromMinutes(1), "client-a", "kid-1", "hsm");
         var ended2 = await saga.BeginAsync("client-a", "kid-1", "hsm");
         var otherContext = await saga.BeginActiveAsync(TimeSpan.FromMinutes(1), "client-a", "kid-1", "other");
@@ -241,7 +242,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Context_close_with_no_sessions_replies_zero()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
 
         Assert.Equal(0, await saga.Commands.CloseContextAsync("client-a", "kid-1", "hsm", Cancel));
     }
@@ -249,7 +250,7 @@ public sealed class SignSessionStateMachineTests
     [Fact]
     public async Task Ending_a_client_key_ends_its_sessions_in_every_context_and_no_other()
     {
-        await using var saga = await SagaHarness.StartAsync();
+        await using var saga = await SagaHarness.StartAsync(backend);
         var hsm = await saga.BeginActiveAsync(TimeSpan.FromMinutes(1), "client-a", "kid-1", "hsm");
         var other = await saga.BeginActiveAsync(TimeSpan.FromMinutes(1), "client-a", "kid-1", "other");
         var pending = await saga.BeginAsync("client-a", "kid-1", "hsm");
@@ -272,3 +273,7 @@ public sealed class SignSessionStateMachineTests
         Assert.All(ends, end => Assert.Equal(SignSessionEndReasons.Revoked, end.Reason));
     }
 }
+
+public sealed class SignSessionStateMachineTestsOnSqlite() : SignSessionStateMachineTests(TestDatabaseProvider.Sqlite);
+
+public sealed class SignSessionStateMachineTestsOnPostgres(PostgreSqlServerFixture server) : SignSessionStateMachineTests(TestDatabaseProvider.Postgres(server));

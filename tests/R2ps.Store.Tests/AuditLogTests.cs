@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
 
-public sealed class AuditLogTests
+public abstract class AuditLogTests(TestDatabaseProvider provider) : StoreSuite(provider)
 {
     private static AuditEntry Entry(string clientId, string type, int second, AuditOutcome outcome = AuditOutcome.Success,
         string? errorCode = null, string? detail = null) =>
@@ -13,7 +14,7 @@ public sealed class AuditLogTests
     public async Task Entries_of_a_client_are_returned_newest_first()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var audit = worker.GetRequiredService<IAuditLog>();
         await audit.AppendAsync(Entry("wallet-1", "authenticate", 1), ct);
@@ -32,7 +33,7 @@ public sealed class AuditLogTests
     public async Task Query_returns_at_most_the_requested_number()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync(new() { ["Store:MaxAuditQueryResults"] = "3" });
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:MaxAuditQueryResults"] = "3" });
         await using var _ = store;
         var audit = worker.GetRequiredService<IAuditLog>();
         for (var i = 0; i < 5; i++)
@@ -48,7 +49,7 @@ public sealed class AuditLogTests
     public async Task Detail_is_cut_and_control_characters_are_replaced()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync(new() { ["Store:MaxAuditDetailLength"] = "12" });
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:MaxAuditDetailLength"] = "12" });
         await using var _ = store;
         var audit = worker.GetRequiredService<IAuditLog>();
 
@@ -61,7 +62,7 @@ public sealed class AuditLogTests
     public async Task Entry_without_worker_or_type_is_rejected()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var audit = worker.GetRequiredService<IAuditLog>();
 
@@ -82,3 +83,7 @@ public sealed class AuditLogTests
         Assert.DoesNotContain(reference, sessionId, StringComparison.Ordinal);
     }
 }
+
+public sealed class AuditLogTestsOnSqlite() : AuditLogTests(TestDatabaseProvider.Sqlite);
+
+public sealed class AuditLogTestsOnPostgres(PostgreSqlServerFixture server) : AuditLogTests(TestDatabaseProvider.Postgres(server));

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
 
-public sealed class ClientRegistryTests
+public abstract class ClientRegistryTests(TestDatabaseProvider provider) : StoreSuite(provider)
 {
     // A P-256 SPKI DER prefix stands in for a device key: the registry stores bytes, the caller validates the key.
     private static readonly byte[] DeviceKey = Convert.FromHexString(
@@ -17,7 +18,7 @@ public sealed class ClientRegistryTests
     public async Task Registered_client_is_found_with_its_key_contexts_and_creation_time()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
 
@@ -36,7 +37,7 @@ public sealed class ClientRegistryTests
     public async Task Unknown_client_or_kid_is_not_found()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
         await registry.RegisterAsync(Registration(), ct);
@@ -49,7 +50,7 @@ public sealed class ClientRegistryTests
     public async Task Registering_an_active_client_twice_is_a_conflict()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
         await registry.RegisterAsync(Registration(), ct);
@@ -61,7 +62,7 @@ public sealed class ClientRegistryTests
     public async Task Revoked_client_is_treated_as_unknown()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
         await registry.RegisterAsync(Registration(), ct);
@@ -80,7 +81,7 @@ public sealed class ClientRegistryTests
     public async Task Revoking_unknown_client_reports_false()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
 
         Assert.False(await worker.GetRequiredService<IClientRegistry>().RevokeAsync("nobody", "none", ct));
@@ -90,7 +91,7 @@ public sealed class ClientRegistryTests
     public async Task Revoking_deletes_the_pin_record_registration_code_and_lockout()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
         var codes = worker.GetRequiredService<IRegistrationCodeStore>();
@@ -115,7 +116,7 @@ public sealed class ClientRegistryTests
     public async Task Revoked_client_can_register_again_without_its_old_pin()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
         await registry.RegisterAsync(Registration(), ct);
@@ -134,7 +135,7 @@ public sealed class ClientRegistryTests
     public async Task Pin_set_follows_the_opaque_record()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
         var records = worker.GetRequiredService<IOpaqueRecordStore>();
@@ -151,7 +152,7 @@ public sealed class ClientRegistryTests
     public async Task Status_reports_registration_pin_and_lockout()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
         await registry.RegisterAsync(Registration(), ct);
@@ -176,7 +177,7 @@ public sealed class ClientRegistryTests
     public async Task Malformed_context_is_rejected(string context)
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
 
         await Assert.ThrowsAsync<ArgumentException>(() => worker.GetRequiredService<IClientRegistry>()
@@ -187,7 +188,7 @@ public sealed class ClientRegistryTests
     public async Task Registration_without_contexts_key_or_with_an_over_long_id_is_rejected()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var registry = worker.GetRequiredService<IClientRegistry>();
 
@@ -205,3 +206,7 @@ public sealed class ClientRegistryTests
         Assert.Equal(R2ps.Protocol.Envelopes.EnvelopeRules.MaxIdentifierLength, StoreLimits.MaxIdentifierLength);
     }
 }
+
+public sealed class ClientRegistryTestsOnSqlite() : ClientRegistryTests(TestDatabaseProvider.Sqlite);
+
+public sealed class ClientRegistryTestsOnPostgres(PostgreSqlServerFixture server) : ClientRegistryTests(TestDatabaseProvider.Postgres(server));

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
 
-public sealed class HsmKeyStoreTests
+public abstract class HsmKeyStoreTests(TestDatabaseProvider provider) : StoreSuite(provider)
 {
     // Compressed points: the P-256 generator (SEC 2 §2.4.2) and 2G, and the P-384 generator (SEC 2 §2.5.1).
     private const string P256G = "036b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296";
@@ -16,7 +17,7 @@ public sealed class HsmKeyStoreTests
     public async Task Added_key_is_found_listed_and_counted_for_its_owner()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var keys = worker.GetRequiredService<IHsmKeyStore>();
 
@@ -37,7 +38,7 @@ public sealed class HsmKeyStoreTests
     public async Task Another_owners_key_is_invisible()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var keys = worker.GetRequiredService<IHsmKeyStore>();
         await keys.AddAsync(Key(P256G, "wallet-1", "P-256"), ct);
@@ -53,7 +54,7 @@ public sealed class HsmKeyStoreTests
     public async Task Deleted_key_is_gone()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var keys = worker.GetRequiredService<IHsmKeyStore>();
         await keys.AddAsync(Key(P256G, "wallet-1", "P-256"), ct);
@@ -67,7 +68,7 @@ public sealed class HsmKeyStoreTests
     public async Task Same_kid_cannot_be_added_twice_even_for_another_owner()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var keys = worker.GetRequiredService<IHsmKeyStore>();
         await keys.AddAsync(Key(P256G, "wallet-1", "P-256"), ct);
@@ -85,7 +86,7 @@ public sealed class HsmKeyStoreTests
     public async Task Malformed_kid_or_curve_is_rejected(string kid, string curve)
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
 
         await Assert.ThrowsAsync<ArgumentException>(() => worker.GetRequiredService<IHsmKeyStore>().AddAsync(Key(kid, "wallet-1", curve), ct));
@@ -96,7 +97,7 @@ public sealed class HsmKeyStoreTests
     {
         // Review finding: count-then-insert let parallel keygens exceed the per-client, per-curve limit.
         var ct = TestContext.Current.CancellationToken;
-        var (store, first) = await TestStore.CreateAsync();
+        var (store, first) = await CreateStoreAsync();
         await using var _ = store;
         var second = await store.StartWorkerAsync();
         var a = first.GetRequiredService<IHsmKeyStore>();
@@ -118,10 +119,14 @@ public sealed class HsmKeyStoreTests
     public async Task A_conditional_insert_of_a_kid_already_stored_is_a_conflict()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var keys = worker.GetRequiredService<IHsmKeyStore>();
         Assert.True(await keys.TryAddWithinLimitAsync(Key(P256G, "wallet-1", "P-256"), 5, ct));
         await Assert.ThrowsAsync<HsmKeyAlreadyExistsException>(() => keys.TryAddWithinLimitAsync(Key(P256G, "wallet-2", "P-256"), 5, ct));
     }
 }
+
+public sealed class HsmKeyStoreTestsOnSqlite() : HsmKeyStoreTests(TestDatabaseProvider.Sqlite);
+
+public sealed class HsmKeyStoreTestsOnPostgres(PostgreSqlServerFixture server) : HsmKeyStoreTests(TestDatabaseProvider.Postgres(server));

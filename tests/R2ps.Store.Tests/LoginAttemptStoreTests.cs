@@ -1,14 +1,15 @@
 using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
 
-public sealed class LoginAttemptStoreTests
+public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : StoreSuite(provider)
 {
     [Fact]
     public async Task Fifth_consecutive_failure_locks_for_fifteen_minutes()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
@@ -29,7 +30,7 @@ public sealed class LoginAttemptStoreTests
     public async Task Success_resets_the_count()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
         for (var i = 0; i < 4; i++)
@@ -46,7 +47,7 @@ public sealed class LoginAttemptStoreTests
     public async Task Failures_during_a_lockout_do_not_extend_it()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
         for (var i = 0; i < 5; i++)
@@ -64,7 +65,7 @@ public sealed class LoginAttemptStoreTests
     public async Task Lockout_ends_and_counting_starts_again()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
         for (var i = 0; i < 5; i++)
@@ -82,7 +83,7 @@ public sealed class LoginAttemptStoreTests
     public async Task Threshold_and_duration_are_configurable()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync(new()
+        var (store, worker) = await CreateStoreAsync(new()
         {
             ["Store:MaxConsecutiveLoginFailures"] = "2",
             ["Store:LockoutDuration"] = "00:01:00",
@@ -98,7 +99,7 @@ public sealed class LoginAttemptStoreTests
     public async Task Threshold_of_one_locks_on_the_first_failure_and_again_after_expiry()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "1" });
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "1" });
         await using var _ = store;
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
@@ -111,7 +112,7 @@ public sealed class LoginAttemptStoreTests
     public async Task Parallel_failures_from_two_workers_on_one_file_are_counted_exactly()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, first) = await TestStore.CreateAsync();
+        var (store, first) = await CreateStoreAsync();
         await using var _ = store;
         var second = await store.StartWorkerAsync();
         var a = first.GetRequiredService<ILoginAttemptStore>();
@@ -132,7 +133,7 @@ public sealed class LoginAttemptStoreTests
     {
         // Review finding: a lock check separate from the charge let N parallel evaluates all pass → N PIN guesses.
         var ct = TestContext.Current.CancellationToken;
-        var (store, first) = await TestStore.CreateAsync();
+        var (store, first) = await CreateStoreAsync();
         await using var _ = store;
         var second = await store.StartWorkerAsync();
         var a = first.GetRequiredService<ILoginAttemptStore>();
@@ -152,7 +153,7 @@ public sealed class LoginAttemptStoreTests
     public async Task A_charge_on_a_locked_key_is_refused_without_extending_the_lock_and_counting_restarts_after_it()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "2" });
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "2" });
         await using var _ = store;
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
@@ -168,7 +169,7 @@ public sealed class LoginAttemptStoreTests
     public async Task A_count_past_a_lowered_limit_is_refused_and_locked_for_the_lockout_duration_not_forever()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         for (var i = 0; i < 3; i++) await worker.GetRequiredService<ILoginAttemptStore>().TryChargeAsync("wallet-1", "k", ct);
         var lowered = await store.StartWorkerAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "2" });
@@ -179,3 +180,7 @@ public sealed class LoginAttemptStoreTests
         Assert.True((await attempts.TryChargeAsync("wallet-1", "k", ct)).Allowed);
     }
 }
+
+public sealed class LoginAttemptStoreTestsOnSqlite() : LoginAttemptStoreTests(TestDatabaseProvider.Sqlite);
+
+public sealed class LoginAttemptStoreTestsOnPostgres(PostgreSqlServerFixture server) : LoginAttemptStoreTests(TestDatabaseProvider.Postgres(server));

@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
 
-public sealed class NonceCacheTests
+public abstract class NonceCacheTests(TestDatabaseProvider provider) : StoreSuite(provider)
 {
     // A reference client's nonce: 64 lowercase hex characters (PROTOCOL.md 1.1).
     private const string Nonce = "8f2c1e0b9a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170615243f";
@@ -15,7 +16,7 @@ public sealed class NonceCacheTests
     public async Task First_use_is_recorded_and_a_replay_is_denied()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var nonces = worker.GetRequiredService<INonceCache>();
 
@@ -27,7 +28,7 @@ public sealed class NonceCacheTests
     public async Task Same_nonce_of_another_client_is_not_a_replay()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var nonces = worker.GetRequiredService<INonceCache>();
 
@@ -39,7 +40,7 @@ public sealed class NonceCacheTests
     public async Task Replay_on_a_second_worker_is_denied()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var other = await store.StartWorkerAsync();
 
@@ -51,7 +52,7 @@ public sealed class NonceCacheTests
     public async Task Replay_after_a_restart_is_denied()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         Assert.True(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", Nonce, Expiry, ct));
         await worker.DisposeAsync();
@@ -65,7 +66,7 @@ public sealed class NonceCacheTests
     public async Task Concurrent_uses_of_one_nonce_on_two_workers_admit_exactly_one()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var a = worker.GetRequiredService<INonceCache>();
         var b = (await store.StartWorkerAsync()).GetRequiredService<INonceCache>();
@@ -81,7 +82,7 @@ public sealed class NonceCacheTests
     public async Task Prune_removes_only_expired_entries()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var nonces = worker.GetRequiredService<INonceCache>();
         await nonces.TryRecordAsync("wallet-1", "early", ManualClock.Start.AddSeconds(10), ct);
@@ -97,7 +98,7 @@ public sealed class NonceCacheTests
     public async Task Expired_entry_not_yet_pruned_can_be_recorded_again()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var nonces = worker.GetRequiredService<INonceCache>();
         await nonces.TryRecordAsync("wallet-1", Nonce, Expiry, ct);
@@ -112,7 +113,7 @@ public sealed class NonceCacheTests
     public async Task Hosted_service_prunes_expired_nonces_periodically()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var store = new TestStore();
+        await using var store = await NewStoreAsync();
         var builder = Host.CreateApplicationBuilder();
         // The real clock here: the pruning timer runs on it. An entry that expired a minute ago is due at once.
         builder.Services.AddR2psStore(store.Configuration(new() { ["Store:NoncePruneInterval"] = "00:00:01" }));
@@ -138,3 +139,7 @@ public sealed class NonceCacheTests
         }
     }
 }
+
+public sealed class NonceCacheTestsOnSqlite() : NonceCacheTests(TestDatabaseProvider.Sqlite);
+
+public sealed class NonceCacheTestsOnPostgres(PostgreSqlServerFixture server) : NonceCacheTests(TestDatabaseProvider.Postgres(server));

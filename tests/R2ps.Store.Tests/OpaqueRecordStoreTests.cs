@@ -1,14 +1,15 @@
 using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
 
-public sealed class OpaqueRecordStoreTests
+public abstract class OpaqueRecordStoreTests(TestDatabaseProvider provider) : StoreSuite(provider)
 {
     [Fact]
     public async Task Stored_record_is_returned_and_a_pin_change_replaces_it()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var records = worker.GetRequiredService<IOpaqueRecordStore>();
 
@@ -24,7 +25,7 @@ public sealed class OpaqueRecordStoreTests
     public async Task Deleted_record_is_gone()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var records = worker.GetRequiredService<IOpaqueRecordStore>();
         await records.PutAsync("wallet-1", "device-key-1", new byte[] { 1 }, ct);
@@ -38,7 +39,7 @@ public sealed class OpaqueRecordStoreTests
     public async Task Empty_or_oversized_record_is_rejected()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync(new() { ["Store:MaxOpaqueRecordBytes"] = "129" });
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:MaxOpaqueRecordBytes"] = "129" });
         await using var _ = store;
         var records = worker.GetRequiredService<IOpaqueRecordStore>();
 
@@ -51,7 +52,7 @@ public sealed class OpaqueRecordStoreTests
     public async Task Record_written_by_one_worker_is_read_by_another()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var other = await store.StartWorkerAsync();
 
@@ -60,3 +61,7 @@ public sealed class OpaqueRecordStoreTests
         Assert.Equal(new byte[] { 9 }, await other.GetRequiredService<IOpaqueRecordStore>().GetAsync("wallet-1", "k", ct));
     }
 }
+
+public sealed class OpaqueRecordStoreTestsOnSqlite() : OpaqueRecordStoreTests(TestDatabaseProvider.Sqlite);
+
+public sealed class OpaqueRecordStoreTestsOnPostgres(PostgreSqlServerFixture server) : OpaqueRecordStoreTests(TestDatabaseProvider.Postgres(server));

@@ -1,6 +1,6 @@
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
 
@@ -22,7 +22,7 @@ internal sealed class NeighbourRow
     public string Name { get; set; } = "";
 }
 
-public sealed class SchemaTests
+public abstract class SchemaTests(TestDatabaseProvider provider) : StoreSuite(provider)
 {
     private static readonly string[] StoreTables =
     [
@@ -32,10 +32,12 @@ public sealed class SchemaTests
 
     private static async Task<List<string>> TablesAsync(TestStore store, CancellationToken ct)
     {
-        await using var connection = new SqliteConnection(store.ConnectionString);
-        await connection.OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+        await using var db = store.OpenContext();
+        await db.Database.OpenConnectionAsync(ct);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = store.Provider.IsSqlite
+            ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            : "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name";
         var names = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -46,10 +48,10 @@ public sealed class SchemaTests
         return names;
     }
 
-    private static NeighbourContext Neighbour(TestStore store)
+    private protected static NeighbourContext Neighbour(TestStore store)
     {
         var options = new DbContextOptionsBuilder<NeighbourContext>();
-        StoreDatabase.Configure(options, new StoreOptions { ConnectionString = store.ConnectionString });
+        StoreDatabase.Configure(options, new StoreOptions { Provider = store.Provider.Name, ConnectionString = store.ConnectionString });
         return new NeighbourContext(options.Options);
     }
 
@@ -57,7 +59,7 @@ public sealed class SchemaTests
     public async Task Initialisation_creates_every_store_table()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, _) = await TestStore.CreateAsync();
+        var (store, _) = await CreateStoreAsync();
         await using var __ = store;
 
         Assert.Equal(StoreTables, await TablesAsync(store, ct));
@@ -67,7 +69,7 @@ public sealed class SchemaTests
     public async Task Schema_creation_is_idempotent()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, _) = await TestStore.CreateAsync();
+        var (store, _) = await CreateStoreAsync();
         await using var __ = store;
 
         await using var db = store.OpenContext();
@@ -76,10 +78,10 @@ public sealed class SchemaTests
     }
 
     [Fact]
-    public async Task Workers_starting_together_on_a_new_file_all_succeed()
+    public async Task Workers_starting_together_on_a_new_database_all_succeed()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var store = new TestStore();
+        await using var store = await NewStoreAsync();
         var workers = Enumerable.Range(0, 8).Select(_ => store.BuildWorker()).ToList();
 
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.InitializeR2psStoreAsync(ct), ct)));
@@ -93,7 +95,7 @@ public sealed class SchemaTests
     public async Task Concurrent_creators_report_each_table_created_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var store = new TestStore();
+        await using var store = await NewStoreAsync();
 
         var created = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
         {
@@ -105,10 +107,10 @@ public sealed class SchemaTests
     }
 
     [Fact]
-    public async Task Store_tables_are_created_in_a_file_another_context_created_first()
+    public async Task Store_tables_are_created_in_a_database_another_context_created_first()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var store = new TestStore();
+        await using var store = await NewStoreAsync();
         await using (var neighbour = Neighbour(store))
         {
             Assert.True(await neighbour.Database.EnsureCreatedAsync(ct));
@@ -120,10 +122,10 @@ public sealed class SchemaTests
     }
 
     [Fact]
-    public async Task Another_contexts_tables_are_created_in_the_store_file()
+    public async Task Another_contexts_tables_are_created_in_the_store_database()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, _) = await TestStore.CreateAsync();
+        var (store, _) = await CreateStoreAsync();
         await using var __ = store;
         await using var neighbour = Neighbour(store);
         // The pitfall this helper exists for: EnsureCreated sees an existing database and creates nothing.
@@ -140,7 +142,7 @@ public sealed class SchemaTests
     public async Task Missing_table_is_recreated_and_existing_ones_are_kept()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (store, worker) = await TestStore.CreateAsync();
+        var (store, worker) = await CreateStoreAsync();
         await using var __ = store;
         await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", ManualClock.Start.AddMinutes(1), ct);
         await using (var db = store.OpenContext())
@@ -155,7 +157,15 @@ public sealed class SchemaTests
 
         Assert.False(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", ManualClock.Start.AddMinutes(1), ct));
     }
+}
 
+public sealed class SchemaTestsOnSqlite() : SchemaTests(TestDatabaseProvider.Sqlite);
+
+public sealed class SchemaTestsOnPostgres(PostgreSqlServerFixture server) : SchemaTests(TestDatabaseProvider.Postgres(server));
+
+/// <summary>What only the SQLite provider has: a file in WAL mode with a busy timeout, in a folder created for it.</summary>
+public sealed class SqliteSchemaTests
+{
     [Fact]
     public async Task Database_runs_in_wal_mode_with_a_busy_timeout()
     {
@@ -186,5 +196,29 @@ public sealed class SchemaTests
         await provider.InitializeR2psStoreAsync(ct);
 
         Assert.True(File.Exists(nested));
+    }
+}
+
+/// <summary>What the PostgreSQL provider sets on its connections instead: lock_timeout and the command timeout.</summary>
+public sealed class PostgresConnectionTests(PostgreSqlServerFixture server)
+{
+    [Fact]
+    public async Task Connections_wait_for_a_lock_no_longer_than_the_busy_timeout()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _) = await TestStore.CreateAsync(TestDatabaseProvider.Postgres(server), new() { ["Store:SqliteBusyTimeout"] = "00:00:01.500" });
+        await using var __ = store;
+        var options = new DbContextOptionsBuilder<R2psStoreDbContext>();
+        StoreDatabase.Configure(options, new StoreOptions
+        {
+            Provider = "postgres", ConnectionString = store.ConnectionString, SqliteBusyTimeout = TimeSpan.FromMilliseconds(1500),
+        });
+        await using var db = new R2psStoreDbContext(options.Options);
+        await db.Database.OpenConnectionAsync(ct);
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+
+        command.CommandText = "SHOW lock_timeout";
+        Assert.Equal("1500ms", await command.ExecuteScalarAsync(ct));
+        Assert.Equal(2, command.CommandTimeout);
     }
 }

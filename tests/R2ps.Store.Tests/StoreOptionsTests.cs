@@ -60,16 +60,31 @@ public sealed class StoreOptionsTests
         Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Postgres_provider_is_refused_with_the_reason()
+    [Theory]
+    [InlineData("Database=r2ps;Username=r2ps", "Store:ConnectionString for PostgreSQL needs a 'Host'.")]
+    [InlineData("Host=db;Username=r2ps", "Store:ConnectionString for PostgreSQL needs a 'Database'.")]
+    public async Task Postgres_connection_string_without_host_or_database_fails_start(string connectionString, string failure)
     {
         var error = await StartFailsAsync(new()
         {
             ["Store:Provider"] = "postgres",
-            ["Store:ConnectionString"] = "Host=db;Database=r2ps;Username=r2ps",
+            ["Store:ConnectionString"] = connectionString,
         });
 
-        Assert.Contains(error.Failures, f => f.StartsWith("Store:Provider 'postgres' is not available in this build", StringComparison.Ordinal));
+        Assert.Contains(failure, error.Failures);
+    }
+
+    [Fact]
+    public async Task Malformed_postgres_connection_string_fails_start_without_echoing_it()
+    {
+        var error = await StartFailsAsync(new()
+        {
+            ["Store:Provider"] = "postgres",
+            ["Store:ConnectionString"] = "Host=db;Database=r2ps;Password=hunter2;NoSuchKeyword=1",
+        });
+
+        Assert.Contains(error.Failures, f => f.StartsWith("Store:ConnectionString is not a valid PostgreSQL", StringComparison.Ordinal));
+        Assert.DoesNotContain("hunter2", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
 
@@ -18,30 +19,59 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>
-/// A real SQLite store file in a temporary folder. Each <see cref="StartWorkerAsync"/> builds a separate service provider
-/// on that file: a separate worker as far as the store can tell (own connections, own context factory).
+/// A real store database of its own: a SQLite file in a temporary folder, or a database on the assembly's PostgreSQL
+/// server. Each <see cref="StartWorkerAsync"/> builds a separate service provider on that database: a separate worker as
+/// far as the store can tell (own connections, own context factory).
 /// </summary>
 internal sealed class TestStore : IAsyncDisposable
 {
     private readonly List<ServiceProvider> _workers = [];
 
+    /// <summary>A SQLite store file.</summary>
     public TestStore()
+        : this(TestDatabaseProvider.Sqlite, null)
     {
-        Directory = System.IO.Directory.CreateTempSubdirectory("r2ps-store-").FullName;
-        DatabasePath = Path.Combine(Directory, "store.db");
     }
+
+    private TestStore(TestDatabaseProvider provider, string? connectionString)
+    {
+        Provider = provider;
+        Directory = System.IO.Directory.CreateTempSubdirectory("r2ps-store-").FullName;
+        DatabasePath = provider.IsSqlite ? Path.Combine(Directory, "store.db") : null;
+        ConnectionString = connectionString ?? $"Data Source={DatabasePath}";
+    }
+
+    public TestDatabaseProvider Provider { get; }
 
     public string Directory { get; }
 
-    public string DatabasePath { get; }
+    /// <summary>The SQLite file; null on PostgreSQL.</summary>
+    public string? DatabasePath { get; }
 
-    public string ConnectionString => $"Data Source={DatabasePath}";
+    public string ConnectionString { get; }
 
     public ManualClock Clock { get; } = new(ManualClock.Start);
 
-    public static async Task<(TestStore Store, ServiceProvider Worker)> CreateAsync(Dictionary<string, string?>? settings = null)
+    /// <summary>A store with nothing in it yet (no tables) on <paramref name="provider"/>.</summary>
+    public static async Task<TestStore> NewAsync(TestDatabaseProvider provider)
     {
-        var store = new TestStore();
+        ArgumentNullException.ThrowIfNull(provider);
+        if (provider.IsSqlite)
+        {
+            return new TestStore();
+        }
+
+        var connectionString = await provider.NewConnectionStringAsync(Path.GetTempPath(), "store", TestContext.Current.CancellationToken);
+        return new TestStore(provider, connectionString);
+    }
+
+    public static Task<(TestStore Store, ServiceProvider Worker)> CreateAsync(Dictionary<string, string?>? settings = null) =>
+        CreateAsync(TestDatabaseProvider.Sqlite, settings);
+
+    public static async Task<(TestStore Store, ServiceProvider Worker)> CreateAsync(
+        TestDatabaseProvider provider, Dictionary<string, string?>? settings = null)
+    {
+        var store = await NewAsync(provider);
         var worker = await store.StartWorkerAsync(settings);
         return (store, worker);
     }
@@ -50,7 +80,7 @@ internal sealed class TestStore : IAsyncDisposable
     {
         var values = new Dictionary<string, string?>
         {
-            ["Store:Provider"] = "sqlite",
+            ["Store:Provider"] = Provider.Name,
             ["Store:ConnectionString"] = ConnectionString,
         };
         foreach (var (key, value) in settings ?? [])
@@ -83,7 +113,7 @@ internal sealed class TestStore : IAsyncDisposable
     public R2psStoreDbContext OpenContext()
     {
         var options = new DbContextOptionsBuilder<R2psStoreDbContext>();
-        StoreDatabase.Configure(options, new StoreOptions { ConnectionString = ConnectionString });
+        StoreDatabase.Configure(options, new StoreOptions { Provider = Provider.Name, ConnectionString = ConnectionString });
         return new R2psStoreDbContext(options.Options);
     }
 
@@ -104,4 +134,20 @@ internal sealed class TestStore : IAsyncDisposable
             // Leave it to the temp cleaner rather than fail a test.
         }
     }
+}
+
+/// <summary>
+/// The base of every store suite that runs on both providers: a concrete subclass per provider
+/// (<c>…OnSqlite</c>, <c>…OnPostgres</c>) says which, and the tests make their stores through it.
+/// </summary>
+public abstract class StoreSuite
+{
+    private protected StoreSuite(TestDatabaseProvider provider) => Provider = provider;
+
+    private protected TestDatabaseProvider Provider { get; }
+
+    private protected Task<(TestStore Store, ServiceProvider Worker)> CreateStoreAsync(Dictionary<string, string?>? settings = null) =>
+        TestStore.CreateAsync(Provider, settings);
+
+    private protected Task<TestStore> NewStoreAsync() => TestStore.NewAsync(Provider);
 }

@@ -10,8 +10,7 @@ namespace R2ps.Worker.Tests;
 /// ARCHITECTURE.md, Expiry: a session is never served after its TTL (checked at use), and the saga removes it durably —
 /// without a delayed-message plugin, and even when every worker process is restarted while the session is live.
 /// </summary>
-[Collection(WorkerClusterDefinition.Name)]
-public sealed class SessionExpiryTests(WorkerCluster cluster)
+public abstract class SessionExpiryTests(WorkerCluster cluster)
 {
     static readonly TimeSpan Ttl = TimeSpan.FromSeconds(2);
     static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
@@ -89,3 +88,9 @@ public sealed class SessionExpiryTests(WorkerCluster cluster)
         return clock.Elapsed;
     }
 }
+
+[Collection(WorkerClusterDefinition.Name)]
+public sealed class SessionExpiryTestsOnSqlite(WorkerCluster cluster) : SessionExpiryTests(cluster);
+
+[Collection(WorkerClusterDefinition.Name)]
+public sealed class SessionExpiryTestsOnPostgres(PostgresWorkerCluster cluster) : SessionExpiryTests(cluster);

@@ -10,8 +10,7 @@ using R2ps.Wallet;
 namespace R2ps.Worker.Tests;
 
 /// <summary>The whole protocol through RabbitMQ, served by two worker processes taking turns.</summary>
-[Collection(WorkerClusterDefinition.Name)]
-public sealed class TwoWorkerFlowTests(WorkerCluster cluster)
+public abstract class TwoWorkerFlowTests(WorkerCluster cluster)
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -124,3 +123,9 @@ internal static class CurveTestExtensions
         _ => 64,
     };
 }
+
+[Collection(WorkerClusterDefinition.Name)]
+public sealed class TwoWorkerFlowTestsOnSqlite(WorkerCluster cluster) : TwoWorkerFlowTests(cluster);
+
+[Collection(WorkerClusterDefinition.Name)]
+public sealed class TwoWorkerFlowTestsOnPostgres(PostgresWorkerCluster cluster) : TwoWorkerFlowTests(cluster);

@@ -12,19 +12,25 @@ using R2ps.Store;
 using R2ps.Messaging.LocalBroker;
 using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
+using R2ps.Tools.PostgreSql;
 
 namespace R2ps.Worker.Tests;
 
+/// <summary>
+/// One collection for both clusters (SQLite and PostgreSQL): its tests run one at a time, so the two clusters never
+/// compete for the machine while a test measures a TTL.
+/// </summary>
 [CollectionDefinition(Name)]
-public sealed class WorkerClusterDefinition : ICollectionFixture<WorkerCluster>
+public sealed class WorkerClusterDefinition : ICollectionFixture<WorkerCluster>, ICollectionFixture<PostgresWorkerCluster>
 {
     public const string Name = "Two worker processes on a private RabbitMQ node";
 }
 
 /// <summary>
 /// The distributed set-up, once per test collection: a private RabbitMQ node, a SoftHSM2 token in a temporary folder
-/// (server and sealing keys provisioned before any worker starts, so no two workers race to create them), one SQLite file
-/// for the store and the saga, and TWO worker processes (<c>worker-a</c>, <c>worker-b</c>) on it. The test process holds
+/// (server and sealing keys provisioned before any worker starts, so no two workers race to create them), one database
+/// for the store and the saga (a SQLite file here; a PostgreSQL database in <see cref="PostgresWorkerCluster"/>), and TWO
+/// worker processes (<c>worker-a</c>, <c>worker-b</c>) on it. The test process holds
 /// the client side: a bus with <see cref="R2psServiceClient"/>, the store (to register clients and read the audit log)
 /// and the saga's read model.
 /// </summary>
@@ -34,7 +40,7 @@ public sealed class WorkerClusterDefinition : ICollectionFixture<WorkerCluster>
 /// requests of one sequential caller alternate between the two workers. Tests rely on that to put steps of one session
 /// on different workers, and prove it from the audit log's worker ids.
 /// </remarks>
-public sealed class WorkerCluster : IAsyncLifetime
+public class WorkerCluster : IAsyncLifetime
 {
     public const string Context = "hsm";
     public const string WorkerA = "worker-a";
@@ -50,8 +56,26 @@ public sealed class WorkerCluster : IAsyncLifetime
     /// <summary>The workers' <c>R2ps:MaxKeysPerCurve</c>: small, so the limit is reached with a few cheap key generations.</summary>
     public const int MaxKeysPerCurve = 2;
     static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    const string TokenLabel = "r2ps-test";
     const string UserPin = "worker-test-pin";
+
+    // SoftHSM2 reads SOFTHSM2_CONF once per process: every cluster of this process shares one token directory, each
+    // with a token of its own label. It goes when the process ends.
+    static readonly Lazy<string> SharedSoftHsmDirectory = new(() =>
+    {
+        var directory = Directory.CreateTempSubdirectory("r2ps-worker-tests-softhsm-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left to the temporary-folder cleaner.
+            }
+        };
+        return directory;
+    });
 
     readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("r2ps-worker-tests-");
     readonly Dictionary<string, string> _workerEnvironment = new(StringComparer.Ordinal);
@@ -68,13 +92,21 @@ public sealed class WorkerCluster : IAsyncLifetime
 
     internal IReadOnlyList<WorkerProcess> Workers => _workers;
 
-    public string DatabasePath => Path.Combine(_directory.FullName, "r2ps.db");
+    /// <summary>The store's and the saga's database provider (<c>Store:Provider</c>, <c>SignSessions:Provider</c>).</summary>
+    public virtual string DatabaseProvider => "sqlite";
+
+    /// <summary>The workers' token label: each cluster of the process has its own.</summary>
+    protected virtual string TokenLabel => "r2ps-test";
 
     /// <summary>
     /// The SoftHSM2 configuration directory of this process (SoftHSM2 reads one SOFTHSM2_CONF per process, so anything else in
     /// the test process that opens a token must use this directory, with a token of its own).
     /// </summary>
-    public string SoftHsmDirectory => Path.Combine(_directory.FullName, "softhsm");
+    public string SoftHsmDirectory => SharedSoftHsmDirectory.Value;
+
+    /// <summary>The connection string of the store's and the saga's database, made when the cluster starts.</summary>
+    protected virtual Task<string> CreateDatabaseAsync() =>
+        Task.FromResult($"Data Source={Path.Combine(_directory.FullName, "r2ps.db")}");
 
     /// <summary>A folder that is deleted with the cluster, for files of other tests (databases).</summary>
     public string ScratchDirectory => _directory.FullName;
@@ -85,7 +117,7 @@ public sealed class WorkerCluster : IAsyncLifetime
         var token = SoftHsmToken.Ensure(SoftHsmDirectory, TokenLabel, "worker-test-so-pin", UserPin);
         ServerKey = await ProvisionServiceKeysAsync(token);
 
-        var connectionString = $"Data Source={DatabasePath}";
+        var connectionString = await CreateDatabaseAsync();
         _workerEnvironment["DOTNET_ENVIRONMENT"] = "Production";
         _workerEnvironment["SOFTHSM2_CONF"] = token.ConfigurationPath;
         _workerEnvironment["R2PS_HSM_PIN"] = UserPin;
@@ -96,7 +128,9 @@ public sealed class WorkerCluster : IAsyncLifetime
         _workerEnvironment["Messaging__Transport"] = "rabbitmq";
         _workerEnvironment["RabbitMq__Uri"] = Node.AmqpUri.ToString();
         _workerEnvironment["RabbitMq__Heartbeat"] = "00:00:05";
+        _workerEnvironment["Store__Provider"] = DatabaseProvider;
         _workerEnvironment["Store__ConnectionString"] = connectionString;
+        _workerEnvironment["SignSessions__Provider"] = DatabaseProvider;
         _workerEnvironment["SignSessions__ConnectionString"] = connectionString;
         _workerEnvironment["SignSessions__SweepInterval"] = "00:00:00.200";
         _workerEnvironment["SignSessions__ExpiryResendAfter"] = "00:00:01";
@@ -164,7 +198,7 @@ public sealed class WorkerCluster : IAsyncLifetime
     /// <summary>Every worker's output so far, for a failure message.</summary>
     public string WorkerOutput() => string.Join(Environment.NewLine, _workers.Select(w => $"--- {w.Id} ---{Environment.NewLine}{w.Output}"));
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         await KillWorkersAsync();
         if (_client is not null)
@@ -182,6 +216,8 @@ public sealed class WorkerCluster : IAsyncLifetime
         {
             // A file still held by a dying process; the temporary folder is cleaned eventually.
         }
+
+        GC.SuppressFinalize(this);
     }
 
     static async Task<EcPublicKey> ProvisionServiceKeysAsync(SoftHsmToken token)
@@ -201,7 +237,9 @@ public sealed class WorkerCluster : IAsyncLifetime
             ["Messaging:RequestTimeout"] = ClientTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["RabbitMq:Uri"] = Node.AmqpUri.ToString(),
             ["RabbitMq:Heartbeat"] = "00:00:05",
+            ["Store:Provider"] = DatabaseProvider,
             ["Store:ConnectionString"] = connectionString,
+            ["SignSessions:Provider"] = DatabaseProvider,
             ["SignSessions:ConnectionString"] = connectionString,
         });
         builder.Services.AddR2psStore(builder.Configuration);
@@ -210,6 +248,35 @@ public sealed class WorkerCluster : IAsyncLifetime
         var host = builder.Build();
         await host.StartAsync();
         return host;
+    }
+}
+
+/// <summary>The same cluster with the store and the saga on a database of a private PostgreSQL server.</summary>
+public sealed class PostgresWorkerCluster : WorkerCluster
+{
+    PostgreSqlNode? _postgres;
+
+    public override string DatabaseProvider => "postgres";
+
+    protected override string TokenLabel => "r2ps-test-postgres";
+
+    protected override async Task<string> CreateDatabaseAsync()
+    {
+        _postgres = await PostgreSqlNode.StartAsync();
+        return await _postgres.CreateDatabaseAsync("r2ps_workers");
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            if (_postgres is not null)
+                await _postgres.DisposeAsync();
+        }
     }
 }
 

@@ -28,8 +28,8 @@ public static class BffHostingExtensions
     /// <summary>
     /// Registers the BFF: <see cref="BffOptions"/> (section <c>Bff</c>) and <see cref="AdminOptions"/> (section <c>Admin</c>),
     /// validated at start; the HSM (section <c>Hsm</c>; one <see cref="HsmConnection"/> per process, shared with a worker
-    /// in the same process) with <see cref="BffKeys"/> found or created at start; its SQLite database (tables created at
-    /// start, WAL) and sweeper; the bus (<see cref="MessagingServiceCollectionExtensions.AddR2psMessaging"/>) unless a
+    /// in the same process) with <see cref="BffKeys"/> found or created at start; its database (SQLite or PostgreSQL; tables created at
+    /// start) and sweeper; the bus (<see cref="MessagingServiceCollectionExtensions.AddR2psMessaging"/>) unless a
     /// worker registered in this process already added it — in one process, register the worker first.
     /// </summary>
     public static IServiceCollection AddR2psBffServices(IServiceCollection services, IConfiguration configuration)
@@ -54,7 +54,10 @@ public static class BffHostingExtensions
             .GetAwaiter().GetResult());
 
         services.AddDbContextFactory<BffDbContext>((provider, builder) =>
-            StoreDatabase.Configure(builder, new StoreOptions { ConnectionString = provider.GetRequiredService<IOptions<BffOptions>>().Value.ConnectionString }));
+        {
+            var bff = provider.GetRequiredService<IOptions<BffOptions>>().Value;
+            RelationalDatabase.Configure(builder, bff.Provider, bff.ConnectionString, bff.BusyTimeout);
+        });
         services.TryAddSingleton<DeviceSessionStore>();
         services.TryAddSingleton<DeviceSessionService>();
         services.TryAddSingleton<ServiceDirectory>();

@@ -26,15 +26,22 @@ internal static class DemoCommand
         {
             if (r.GetValueOrDefault<double>() is < 1 or > 120) r.AddError("--ttl must be between 1 and 120 seconds.");
         });
+        var store = new Option<string>("--store") { Description = "Database of the store, the saga and the BFF: sqlite (files in the data folder) or postgres (with --postgres).", DefaultValueFactory = _ => "sqlite" };
+        store.AcceptOnlyFromAmong("sqlite", "postgres");
+        var postgres = new Option<string?>("--postgres") { Description = "With --store postgres: the PostgreSQL connection string (Host=…;Database=…;Username=…;Password=…)." };
         var json = CommonOptions.Json();
         var command = new Command("demo", "Run the Signera flow end to end through the BFF over HTTP: onboarding (admin API), HPKE device session, PIN registration, OPAQUE login, HSM key generation, listing, signing and verification, ECDH, close, and TTL expiry.")
         {
-            data, ttl, broker, rabbitMq, workers, json,
+            data, ttl, broker, rabbitMq, workers, store, postgres, json,
         };
         command.Validators.Add(r =>
         {
             if (r.GetValue(broker) == "rabbitmq" && string.IsNullOrWhiteSpace(r.GetValue(rabbitMq)))
                 r.AddError("--broker rabbitmq needs --rabbitmq amqp://user:pass@host:port/vhost.");
+            if (r.GetValue(store) == "postgres" && string.IsNullOrWhiteSpace(r.GetValue(postgres)))
+                r.AddError("--store postgres needs --postgres \"Host=…;Database=…;Username=…;Password=…\".");
+            if (r.GetValue(store) != "postgres" && !string.IsNullOrWhiteSpace(r.GetValue(postgres)))
+                r.AddError("--postgres is used with --store postgres only.");
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,15 +52,19 @@ internal static class DemoCommand
                 if (!asJson) AnsiConsole.MarkupLine(line);
             }
 
-            var topology = new DemoTopology(parse.GetValue(broker)!, parse.GetValue(rabbitMq), parse.GetValue(workers));
+            var topology = new DemoTopology(parse.GetValue(broker)!, parse.GetValue(rabbitMq), parse.GetValue(workers))
+            {
+                PostgresConnectionString = parse.GetValue(store) == "postgres" ? parse.GetValue(postgres) : null,
+            };
+            var databases = topology.PostgresConnectionString is null ? "SQLite" : "PostgreSQL";
             Say("[bold]R2PS demo[/] — the Signera flow through the BFF over HTTP");
             var selfTest = CryptoSelfTest.RunOrThrow();
             Say($"[green]✓[/] Cryptographic self-test: {selfTest.Count} known-answer checks passed");
 
             var dataDirectory = parse.GetValue(data)!;
             Say(topology.Broker == "rabbitmq"
-                ? $"… Starting {topology.Workers} worker process(es) on RabbitMQ and the BFF in this process (SQLite and SoftHSM2 token in {Markup.Escape(Path.GetFullPath(dataDirectory))})"
-                : $"… Starting the BFF, worker and saga in this process (in-memory bus, SQLite and SoftHSM2 token in {Markup.Escape(Path.GetFullPath(dataDirectory))})");
+                ? $"… Starting {topology.Workers} worker process(es) on RabbitMQ and the BFF in this process ({databases}; SoftHSM2 token in {Markup.Escape(Path.GetFullPath(dataDirectory))})"
+                : $"… Starting the BFF, worker and saga in this process (in-memory bus, {databases}; SoftHSM2 token in {Markup.Escape(Path.GetFullPath(dataDirectory))})");
             var start = Stopwatch.StartNew();
             await using var system = await DemoSystem.StartAsync(dataDirectory, topology, line => Say("  " + Markup.Escape(line)), cancellationToken);
             Say($"[green]✓[/] Service started in {start.Elapsed.TotalMilliseconds:0} ms; BFF at {Markup.Escape(system.BffAddress.ToString())}");
@@ -70,6 +81,7 @@ internal static class DemoCommand
                     bff = system.BffAddress.ToString(),
                     broker = topology.Broker,
                     workers = topology.Broker == "rabbitmq" ? topology.Workers : 0,
+                    store = topology.PostgresConnectionString is null ? "sqlite" : "postgres",
                     total_ms = total.Elapsed.TotalMilliseconds,
                     steps = demo.Steps.Select(s => new { name = s.Name, ms = s.Elapsed.TotalMilliseconds, result = s.Result }),
                 }));

@@ -5,12 +5,16 @@ using R2ps.Cli.Hosting;
 namespace R2ps.Cli.Demo;
 
 /// <summary>How the demo runs the service: everything in this process, or the BFF here and workers over RabbitMQ.</summary>
-internal sealed record DemoTopology(string Broker, string? RabbitMqUri, int Workers);
+internal sealed record DemoTopology(string Broker, string? RabbitMqUri, int Workers)
+{
+    /// <summary>With <c>--store postgres</c>: the database of the store, the saga and the BFF (else SQLite files in the data folder).</summary>
+    public string? PostgresConnectionString { get; init; }
+}
 
 /// <summary>
 /// The system the demo talks to over HTTP: the BFF on a loopback port chosen by the system, with either the worker and
 /// saga in the same process on the in-memory bus (embedded defaults), or separate worker processes on RabbitMQ sharing
-/// the data folder's SQLite database and SoftHSM2 token. The admin token is random for each run.
+/// the data folder's SQLite database (or the PostgreSQL database of <c>--store postgres</c>) and SoftHSM2 token. The admin token is random for each run.
 /// </summary>
 internal sealed class DemoSystem : IAsyncDisposable
 {
@@ -40,6 +44,16 @@ internal sealed class DemoSystem : IAsyncDisposable
         var settings = data.Settings();
         settings["Admin:Token"] = adminToken;
         settings["Worker:Id"] = "embedded";
+        if (topology.PostgresConnectionString is { } postgres)
+        {
+            // One PostgreSQL database for all three: their table names do not overlap.
+            foreach (var section in (string[])["Store", "SignSessions", "Bff"])
+            {
+                settings[$"{section}:Provider"] = "postgres";
+                settings[$"{section}:ConnectionString"] = postgres;
+            }
+        }
+
         var workers = new List<WorkerProcess>();
         var role = ServerRole.All;
         try
@@ -51,6 +65,15 @@ internal sealed class DemoSystem : IAsyncDisposable
                 settings["RabbitMq:Uri"] = topology.RabbitMqUri;
                 await data.ProvisionServiceKeysAsync(cancellationToken).ConfigureAwait(false);
                 var environment = data.WorkerEnvironment();
+                if (topology.PostgresConnectionString is { } shared)
+                {
+                    foreach (var section in (string[])["Store", "SignSessions"])
+                    {
+                        environment[$"{section}__Provider"] = "postgres";
+                        environment[$"{section}__ConnectionString"] = shared;
+                    }
+                }
+
                 environment["Messaging__Transport"] = "rabbitmq";
                 environment["RabbitMq__Uri"] = topology.RabbitMqUri!;
                 for (var i = 1; i <= topology.Workers; i++)

@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using R2ps.Crypto.Encoding;
@@ -50,6 +49,25 @@ internal sealed class HsmKeyStore(
         ArgumentOutOfRangeException.ThrowIfNegative(maxKeysPerCurve);
         var createdMs = Guard.ToUnixMs(key.CreatedAt);
 
+        // PostgreSQL may fail a serializable transaction that raced another (40001): that one is run again, on a new
+        // context, a few times. SQLite queues writers instead and never fails this way.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await InsertWithinLimitAsync(key, createdMs, maxKeysPerCurve, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DbException ex) when (attempt < MaxSerializationAttempts && RelationalDatabase.IsTransient(ex))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(5 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private const int MaxSerializationAttempts = 5;
+
+    private async Task<bool> InsertWithinLimitAsync(HsmKeyInfo key, long createdMs, int maxKeysPerCurve, CancellationToken cancellationToken)
+    {
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
@@ -71,7 +89,7 @@ internal sealed class HsmKeyStore(
                         """,
                         cancellationToken).ConfigureAwait(false);
                 }
-                catch (DbException ex) when (IsUniqueViolation(ex))
+                catch (DbException ex) when (RelationalDatabase.IsUniqueViolation(ex))
                 {
                     throw new HsmKeyAlreadyExistsException("An HSM key with this kid is already stored.", ex);
                 }
@@ -162,9 +180,6 @@ internal sealed class HsmKeyStore(
         }
     }
 
-    // SQLite: SQLITE_CONSTRAINT (19); PostgreSQL: unique_violation (23505).
-    private static bool IsUniqueViolation(DbException ex) =>
-        ex is SqliteException { SqliteErrorCode: 19 } || string.Equals(ex.SqlState, "23505", StringComparison.Ordinal);
 
     private static HsmKeyInfo ToInfo(HsmKeyRow row) =>
         new(row.Kid, row.OwnerClientId, row.CurveName, Guard.FromUnixMs(row.CreatedMs));

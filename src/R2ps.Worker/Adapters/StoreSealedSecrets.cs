@@ -8,7 +8,7 @@ namespace R2ps.Worker.Adapters;
 /// <summary>
 /// <see cref="ISealedSecretStore"/> (the sealed OPRF seed) in a table of its own in the shared store's database:
 /// <c>r2ps_sealed_secrets(name, value)</c>, created on first use, written once (insert-if-absent, so the first of
-/// several starting workers wins and the others read its value). Plain SQL that SQLite (the store's provider today) and
+/// several starting workers wins and the others read its value). Plain SQL that SQLite and
 /// PostgreSQL both accept, apart from the blob type.
 /// </summary>
 /// <remarks>R2ps.Store has no such table yet; this keeps the worker self-sufficient until it has one.</remarks>
