@@ -3,10 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Security.Cryptography;
-using R2ps.Cli.Bench;
 using R2ps.Crypto.Benchmarks;
 using R2ps.Hsm;
 using R2ps.Hsm.Benchmarks;
+using R2ps.Tools.Benchmarks;
 using Spectre.Console;
 
 namespace R2ps.Cli.Commands;
