@@ -1,12 +1,13 @@
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace R2ps.Sessions.Tests;
 
 /// <summary>
 /// The sign-session saga on MassTransit's test harness (in-memory transport) with its real EF Core repository on a
-/// SQLite file of its own, a hand-moved clock and no sweeper (tests send the expiries themselves).
+/// SQLite file of its own, a hand-moved clock (its timers fire only when the test advances it) and no sweeper (tests send the expiries themselves).
 /// </summary>
 internal sealed class SagaHarness : IAsyncDisposable
 {
@@ -34,7 +35,7 @@ internal sealed class SagaHarness : IAsyncDisposable
         Harness = _provider.GetRequiredService<ITestHarness>();
     }
 
-    public ManualTimeProvider Clock { get; } = new();
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
 
     public MessageLog Log { get; } = new();
 

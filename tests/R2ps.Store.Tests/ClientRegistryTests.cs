@@ -27,7 +27,7 @@ public sealed class ClientRegistryTests
         Assert.NotNull(found);
         Assert.Equal(DeviceKey, found.PublicKeySpki.ToArray());
         Assert.Equal(["hsm", "sign"], found.Contexts);
-        Assert.Equal(ManualClock.Start, found.CreatedAt);
+        Assert.Equal(TestStore.Start, found.CreatedAt);
         Assert.True(found.AllowsContext("hsm"));
         Assert.False(found.AllowsContext("HSM"));
     }
@@ -73,7 +73,7 @@ public sealed class ClientRegistryTests
         var status = await registry.GetStatusAsync("wallet-1", "device-key-1", ct);
         Assert.NotNull(status);
         Assert.False(status.IsActive);
-        Assert.Equal(ManualClock.Start, status.RevokedAt);
+        Assert.Equal(TestStore.Start, status.RevokedAt);
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public sealed class ClientRegistryTests
 
         var again = await registry.RegisterAsync(Registration(), ct);
 
-        Assert.Equal(ManualClock.Start.AddMinutes(1), again.CreatedAt);
+        Assert.Equal(TestStore.Start.AddMinutes(1), again.CreatedAt);
         Assert.NotNull(await registry.FindAsync("wallet-1", "device-key-1", ct));
         Assert.False(await registry.IsPinSetAsync("wallet-1", "device-key-1", ct));
     }
@@ -164,7 +164,7 @@ public sealed class ClientRegistryTests
         var status = await registry.GetStatusAsync("wallet-1", "device-key-1", ct);
 
         Assert.Equal(
-            new ClientStatus("wallet-1", "device-key-1", ManualClock.Start, null, PinSet: true, ManualClock.Start.AddMinutes(15)),
+            new ClientStatus("wallet-1", "device-key-1", TestStore.Start, null, PinSet: true, TestStore.Start.AddMinutes(15)),
             status);
         Assert.Null(await registry.GetStatusAsync("wallet-1", "other", ct));
     }

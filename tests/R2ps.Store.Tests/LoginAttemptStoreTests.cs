@@ -20,8 +20,8 @@ public sealed class LoginAttemptStoreTests
         Assert.Null(await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
         var fifth = await attempts.RecordFailureAsync("wallet-1", "k", ct);
 
-        Assert.Equal(new LoginFailureResult(5, ManualClock.Start.AddMinutes(15)), fifth);
-        Assert.Equal(ManualClock.Start.AddMinutes(15), await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginFailureResult(5, TestStore.Start.AddMinutes(15)), fifth);
+        Assert.Equal(TestStore.Start.AddMinutes(15), await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
         Assert.Null(await attempts.GetLockedUntilAsync("wallet-1", "other", ct));
     }
 
@@ -57,7 +57,7 @@ public sealed class LoginAttemptStoreTests
         store.Clock.Advance(TimeSpan.FromMinutes(5));
         var sixth = await attempts.RecordFailureAsync("wallet-1", "k", ct);
 
-        Assert.Equal(new LoginFailureResult(6, ManualClock.Start.AddMinutes(15)), sixth);
+        Assert.Equal(new LoginFailureResult(6, TestStore.Start.AddMinutes(15)), sixth);
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class LoginAttemptStoreTests
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
         Assert.False((await attempts.RecordFailureAsync("wallet-1", "k", ct)).IsLocked);
-        Assert.Equal(new LoginFailureResult(2, ManualClock.Start.AddMinutes(1)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginFailureResult(2, TestStore.Start.AddMinutes(1)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class LoginAttemptStoreTests
 
         Assert.True((await attempts.RecordFailureAsync("wallet-1", "k", ct)).IsLocked);
         store.Clock.Advance(TimeSpan.FromMinutes(15));
-        Assert.Equal(new LoginFailureResult(1, ManualClock.Start.AddMinutes(30)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginFailureResult(1, TestStore.Start.AddMinutes(30)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class LoginAttemptStoreTests
         // Every call saw its own increment: the counts are exactly 1..100, each once.
         Assert.Equal(Enumerable.Range(1, 100), results.Select(r => r.ConsecutiveFailures).Order());
         Assert.All(results, r => Assert.Equal(r.ConsecutiveFailures >= 5, r.IsLocked));
-        Assert.Equal(ManualClock.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
+        Assert.Equal(TestStore.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -144,8 +144,8 @@ public sealed class LoginAttemptStoreTests
 
         Assert.Equal(5, results.Count(r => r.Allowed));
         Assert.Equal([1, 2, 3, 4, 5], results.Where(r => r.Allowed).Select(r => r.ConsecutiveFailures).Order());
-        Assert.All(results.Where(r => !r.Allowed), r => Assert.Equal(ManualClock.Start.AddMinutes(15), r.LockedUntil));
-        Assert.Equal(ManualClock.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
+        Assert.All(results.Where(r => !r.Allowed), r => Assert.Equal(TestStore.Start.AddMinutes(15), r.LockedUntil));
+        Assert.Equal(TestStore.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -157,9 +157,9 @@ public sealed class LoginAttemptStoreTests
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
         Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
-        Assert.Equal(new LoginChargeResult(true, 2, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(true, 2, TestStore.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
         store.Clock.Advance(TimeSpan.FromMinutes(1));
-        Assert.Equal(new LoginChargeResult(false, 2, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(false, 2, TestStore.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
         store.Clock.Advance(TimeSpan.FromMinutes(14));
         Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
     }
@@ -174,7 +174,7 @@ public sealed class LoginAttemptStoreTests
         var lowered = await store.StartWorkerAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "2" });
         var attempts = lowered.GetRequiredService<ILoginAttemptStore>();
 
-        Assert.Equal(new LoginChargeResult(false, 3, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(false, 3, TestStore.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
         store.Clock.Advance(TimeSpan.FromMinutes(15));
         Assert.True((await attempts.TryChargeAsync("wallet-1", "k", ct)).Allowed);
     }

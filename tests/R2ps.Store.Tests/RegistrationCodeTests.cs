@@ -28,7 +28,7 @@ public sealed class RegistrationCodeTests
         Assert.NotNull(first);
         Assert.Equal(32, Convert.FromBase64String(first.Code).Length);
         Assert.NotEqual(first.Code, second!.Code);
-        Assert.Equal(ManualClock.Start.AddMinutes(10), first.ExpiresAt);
+        Assert.Equal(TestStore.Start.AddMinutes(10), first.ExpiresAt);
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class RegistrationCodeTests
         var code = await codes.IssueAsync("wallet-1", "device-key-1", ct);
 
         Assert.Equal(16, Convert.FromBase64String(code!.Code).Length);
-        Assert.Equal(ManualClock.Start.AddMinutes(2), code.ExpiresAt);
+        Assert.Equal(TestStore.Start.AddMinutes(2), code.ExpiresAt);
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed class SchemaTests
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.InitializeR2psStoreAsync(ct), ct)));
 
         Assert.Equal(StoreTables, await TablesAsync(store, ct));
-        Assert.All(await Task.WhenAll(workers.Select(w => w.GetRequiredService<INonceCache>().TryRecordAsync("c", "n", ManualClock.Start, ct))),
+        Assert.All(await Task.WhenAll(workers.Select(w => w.GetRequiredService<INonceCache>().TryRecordAsync("c", "n", TestStore.Start, ct))),
             _ => { });
     }
 
@@ -142,7 +142,7 @@ public sealed class SchemaTests
         var ct = TestContext.Current.CancellationToken;
         var (store, worker) = await TestStore.CreateAsync();
         await using var __ = store;
-        await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", ManualClock.Start.AddMinutes(1), ct);
+        await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", TestStore.Start.AddMinutes(1), ct);
         await using (var db = store.OpenContext())
         {
             await db.Database.ExecuteSqlRawAsync("DROP TABLE r2ps_audit", ct);
@@ -153,7 +153,7 @@ public sealed class SchemaTests
             Assert.Equal(["r2ps_audit"], await RelationalSchema.EnsureTablesCreatedAsync(db, ct));
         }
 
-        Assert.False(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", ManualClock.Start.AddMinutes(1), ct));
+        Assert.False(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", TestStore.Start.AddMinutes(1), ct));
     }
 
     [Fact]

@@ -2,20 +2,9 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace R2ps.Store.Tests;
-
-/// <summary>A clock the tests move by hand.</summary>
-internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public static DateTimeOffset Start { get; } = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}
 
 /// <summary>
 /// A real SQLite store file in a temporary folder. Each <see cref="StartWorkerAsync"/> builds a separate service provider
@@ -37,7 +26,11 @@ internal sealed class TestStore : IAsyncDisposable
 
     public string ConnectionString => $"Data Source={DatabasePath}";
 
-    public ManualClock Clock { get; } = new(ManualClock.Start);
+    /// <summary>Where <see cref="Clock"/> starts.</summary>
+    public static DateTimeOffset Start { get; } = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A clock the tests move by hand.</summary>
+    public FakeTimeProvider Clock { get; } = new(Start);
 
     public static async Task<(TestStore Store, ServiceProvider Worker)> CreateAsync(Dictionary<string, string?>? settings = null)
     {
