@@ -7,11 +7,11 @@ using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
 using R2ps.Protocol;
-using R2ps.Messaging.LocalBroker;
 using R2ps.Tools.SoftHsm;
+using R2ps.Tools.Processes;
+using R2ps.Tools.RabbitMq;
 using R2ps.Wallet;
 using R2ps.Wallet.Http;
-using R2ps.Worker.Tests;
 
 namespace R2ps.Bff.Tests;
 

@@ -60,13 +60,7 @@ public sealed class EmbeddedBff : IAsyncLifetime
             ["SignSessions:ConnectionString"] = store,
             ["Bff:ConnectionString"] = $"Data Source={BffDatabase}",
             ["Admin:Token"] = AdminToken,
-        }, (services, configuration) => services
-            .AddCryptoSelfTest()
-            .AddR2psWorkerIdentity(configuration)
-            .AddR2psStorePorts(configuration)
-            .AddR2psHsm(configuration)
-            .AddR2psServiceCore(configuration)
-            .AddR2psWorkerBus(configuration));
+        }, (services, configuration) => services.AddR2psWorker(configuration));
 
         // A token of its own: one process opens a token once (HsmConnection refuses a second connection).
         var bareToken = TestHsm.Token("r2ps-bare");

@@ -51,7 +51,7 @@ public class DemoOverRabbitMqTests
     [Fact]
     public async Task Demo_over_rabbitmq_runs_the_flow_with_two_separate_worker_processes()
     {
-        await using var node = await R2ps.Messaging.LocalBroker.RabbitMqNode.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        await using var node = await R2ps.Tools.RabbitMq.RabbitMqNode.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
         var data = Directory.CreateTempSubdirectory("r2ps-demo-rabbitmq-test-");
         try
         {

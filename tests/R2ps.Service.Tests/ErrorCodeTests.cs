@@ -11,6 +11,7 @@ using R2ps.Protocol.Envelopes;
 using R2ps.Protocol.Payloads;
 using R2ps.Service.Tests.Fakes;
 using R2ps.Wallet;
+using Microsoft.Extensions.Time.Testing;
 
 namespace R2ps.Service.Tests;
 
@@ -73,7 +74,7 @@ public class ErrorCodeTests
     public async Task A_stale_or_future_iat_is_access_denied_and_burns_no_nonce(int skewSeconds)
     {
         using var harness = new ServiceHarness();
-        var skewed = new ManualTimeProvider(harness.Time.GetUtcNow() + TimeSpan.FromSeconds(skewSeconds));
+        var skewed = new FakeTimeProvider(harness.Time.GetUtcNow() + TimeSpan.FromSeconds(skewSeconds));
         var wallet = harness.NewWallet(walletTime: skewed);
         var nonces = harness.Store.NonceCount;
         var error = await Assert.ThrowsAsync<R2psClientException>(() => wallet.EndContextAsync(Ct));

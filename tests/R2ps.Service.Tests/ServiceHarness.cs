@@ -7,6 +7,7 @@ using R2ps.Crypto.Keys;
 using R2ps.Protocol;
 using R2ps.Service.Tests.Fakes;
 using R2ps.Wallet;
+using Microsoft.Extensions.Time.Testing;
 
 namespace R2ps.Service.Tests;
 
@@ -19,7 +20,7 @@ public sealed class ServiceHarness : IDisposable
         int maxLoginFailures = 5, TimeSpan? lockoutDuration = null)
     {
         Options = options ?? new R2psServiceOptions { WorkerId = "test-worker" };
-        Time = new ManualTimeProvider(start ?? new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
+        Time = new FakeTimeProvider(start ?? new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
         ServerKey = serverKey ?? SoftwareEcKey.Generate(EcCurve.P256);
         // The lockout threshold and duration are the store's settings (its options are the single source of truth).
         Store = new InMemoryStore(Time, maxLoginFailures, lockoutDuration);
@@ -51,7 +52,7 @@ public sealed class ServiceHarness : IDisposable
 
     public R2psServiceOptions Options { get; }
 
-    public ManualTimeProvider Time { get; }
+    public FakeTimeProvider Time { get; }
 
     public SoftwareEcKey ServerKey { get; }
 

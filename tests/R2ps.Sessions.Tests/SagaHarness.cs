@@ -1,13 +1,14 @@
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using R2ps.Testing;
 
 namespace R2ps.Sessions.Tests;
 
 /// <summary>
 /// The sign-session saga on MassTransit's test harness (in-memory transport) with its real EF Core repository on a
-/// database of its own (SQLite or PostgreSQL), a hand-moved clock and no sweeper (tests send the expiries themselves).
+/// database of its own (SQLite or PostgreSQL), a hand-moved clock (its timers fire only when the test advances it) and no sweeper (tests send the expiries themselves).
 /// </summary>
 internal sealed class SagaHarness : IAsyncDisposable
 {
@@ -36,7 +37,7 @@ internal sealed class SagaHarness : IAsyncDisposable
         Harness = _provider.GetRequiredService<ITestHarness>();
     }
 
-    public ManualTimeProvider Clock { get; } = new();
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2025, 6, 1, 12, 0, 0, TimeSpan.Zero));
 
     public MessageLog Log { get; } = new();
 

@@ -7,7 +7,7 @@ public abstract class AuditLogTests(TestDatabaseProvider provider) : StoreSuite(
 {
     private static AuditEntry Entry(string clientId, string type, int second, AuditOutcome outcome = AuditOutcome.Success,
         string? errorCode = null, string? detail = null) =>
-        new(ManualClock.Start.AddSeconds(second), "worker-a", type, clientId, "device-key-1", "hsm", outcome, errorCode,
+        new(TestStore.Start.AddSeconds(second), "worker-a", type, clientId, "device-key-1", "hsm", outcome, errorCode,
             AuditEntry.SessionReference("0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"), detail);
 
     [Fact]

@@ -28,7 +28,7 @@ public abstract class ClientRegistryTests(TestDatabaseProvider provider) : Store
         Assert.NotNull(found);
         Assert.Equal(DeviceKey, found.PublicKeySpki.ToArray());
         Assert.Equal(["hsm", "sign"], found.Contexts);
-        Assert.Equal(ManualClock.Start, found.CreatedAt);
+        Assert.Equal(TestStore.Start, found.CreatedAt);
         Assert.True(found.AllowsContext("hsm"));
         Assert.False(found.AllowsContext("HSM"));
     }
@@ -74,7 +74,7 @@ public abstract class ClientRegistryTests(TestDatabaseProvider provider) : Store
         var status = await registry.GetStatusAsync("wallet-1", "device-key-1", ct);
         Assert.NotNull(status);
         Assert.False(status.IsActive);
-        Assert.Equal(ManualClock.Start, status.RevokedAt);
+        Assert.Equal(TestStore.Start, status.RevokedAt);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public abstract class ClientRegistryTests(TestDatabaseProvider provider) : Store
 
         var again = await registry.RegisterAsync(Registration(), ct);
 
-        Assert.Equal(ManualClock.Start.AddMinutes(1), again.CreatedAt);
+        Assert.Equal(TestStore.Start.AddMinutes(1), again.CreatedAt);
         Assert.NotNull(await registry.FindAsync("wallet-1", "device-key-1", ct));
         Assert.False(await registry.IsPinSetAsync("wallet-1", "device-key-1", ct));
     }
@@ -165,7 +165,7 @@ public abstract class ClientRegistryTests(TestDatabaseProvider provider) : Store
         var status = await registry.GetStatusAsync("wallet-1", "device-key-1", ct);
 
         Assert.Equal(
-            new ClientStatus("wallet-1", "device-key-1", ManualClock.Start, null, PinSet: true, ManualClock.Start.AddMinutes(15)),
+            new ClientStatus("wallet-1", "device-key-1", TestStore.Start, null, PinSet: true, TestStore.Start.AddMinutes(15)),
             status);
         Assert.Null(await registry.GetStatusAsync("wallet-1", "other", ct));
     }

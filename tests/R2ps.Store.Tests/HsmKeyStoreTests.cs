@@ -11,7 +11,7 @@ public abstract class HsmKeyStoreTests(TestDatabaseProvider provider) : StoreSui
     private const string P384G = "03aa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7";
 
     private static HsmKeyInfo Key(string kid, string owner, string curve, int minute = 0) =>
-        new(kid, owner, curve, ManualClock.Start.AddMinutes(minute));
+        new(kid, owner, curve, TestStore.Start.AddMinutes(minute));
 
     [Fact]
     public async Task Added_key_is_found_listed_and_counted_for_its_owner()

@@ -21,8 +21,8 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         Assert.Null(await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
         var fifth = await attempts.RecordFailureAsync("wallet-1", "k", ct);
 
-        Assert.Equal(new LoginFailureResult(5, ManualClock.Start.AddMinutes(15)), fifth);
-        Assert.Equal(ManualClock.Start.AddMinutes(15), await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginFailureResult(5, TestStore.Start.AddMinutes(15)), fifth);
+        Assert.Equal(TestStore.Start.AddMinutes(15), await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
         Assert.Null(await attempts.GetLockedUntilAsync("wallet-1", "other", ct));
     }
 
@@ -58,7 +58,7 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         store.Clock.Advance(TimeSpan.FromMinutes(5));
         var sixth = await attempts.RecordFailureAsync("wallet-1", "k", ct);
 
-        Assert.Equal(new LoginFailureResult(6, ManualClock.Start.AddMinutes(15)), sixth);
+        Assert.Equal(new LoginFailureResult(6, TestStore.Start.AddMinutes(15)), sixth);
     }
 
     [Fact]
@@ -92,7 +92,7 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
         Assert.False((await attempts.RecordFailureAsync("wallet-1", "k", ct)).IsLocked);
-        Assert.Equal(new LoginFailureResult(2, ManualClock.Start.AddMinutes(1)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginFailureResult(2, TestStore.Start.AddMinutes(1)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
 
         Assert.True((await attempts.RecordFailureAsync("wallet-1", "k", ct)).IsLocked);
         store.Clock.Advance(TimeSpan.FromMinutes(15));
-        Assert.Equal(new LoginFailureResult(1, ManualClock.Start.AddMinutes(30)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginFailureResult(1, TestStore.Start.AddMinutes(30)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -125,7 +125,7 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         // Every call saw its own increment: the counts are exactly 1..100, each once.
         Assert.Equal(Enumerable.Range(1, 100), results.Select(r => r.ConsecutiveFailures).Order());
         Assert.All(results, r => Assert.Equal(r.ConsecutiveFailures >= 5, r.IsLocked));
-        Assert.Equal(ManualClock.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
+        Assert.Equal(TestStore.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -145,8 +145,8 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
 
         Assert.Equal(5, results.Count(r => r.Allowed));
         Assert.Equal([1, 2, 3, 4, 5], results.Where(r => r.Allowed).Select(r => r.ConsecutiveFailures).Order());
-        Assert.All(results.Where(r => !r.Allowed), r => Assert.Equal(ManualClock.Start.AddMinutes(15), r.LockedUntil));
-        Assert.Equal(ManualClock.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
+        Assert.All(results.Where(r => !r.Allowed), r => Assert.Equal(TestStore.Start.AddMinutes(15), r.LockedUntil));
+        Assert.Equal(TestStore.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -158,9 +158,9 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
         Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
-        Assert.Equal(new LoginChargeResult(true, 2, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(true, 2, TestStore.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
         store.Clock.Advance(TimeSpan.FromMinutes(1));
-        Assert.Equal(new LoginChargeResult(false, 2, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(false, 2, TestStore.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
         store.Clock.Advance(TimeSpan.FromMinutes(14));
         Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
     }
@@ -175,7 +175,7 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         var lowered = await store.StartWorkerAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "2" });
         var attempts = lowered.GetRequiredService<ILoginAttemptStore>();
 
-        Assert.Equal(new LoginChargeResult(false, 3, ManualClock.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(false, 3, TestStore.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
         store.Clock.Advance(TimeSpan.FromMinutes(15));
         Assert.True((await attempts.TryChargeAsync("wallet-1", "k", ct)).Allowed);
     }

@@ -10,7 +10,7 @@ public abstract class NonceCacheTests(TestDatabaseProvider provider) : StoreSuit
     // A reference client's nonce: 64 lowercase hex characters (PROTOCOL.md 1.1).
     private const string Nonce = "8f2c1e0b9a7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170615243f";
 
-    private static DateTimeOffset Expiry => ManualClock.Start.AddSeconds(35);
+    private static DateTimeOffset Expiry => TestStore.Start.AddSeconds(35);
 
     [Fact]
     public async Task First_use_is_recorded_and_a_replay_is_denied()
@@ -85,10 +85,10 @@ public abstract class NonceCacheTests(TestDatabaseProvider provider) : StoreSuit
         var (store, worker) = await CreateStoreAsync();
         await using var _ = store;
         var nonces = worker.GetRequiredService<INonceCache>();
-        await nonces.TryRecordAsync("wallet-1", "early", ManualClock.Start.AddSeconds(10), ct);
-        await nonces.TryRecordAsync("wallet-1", "late", ManualClock.Start.AddSeconds(60), ct);
+        await nonces.TryRecordAsync("wallet-1", "early", TestStore.Start.AddSeconds(10), ct);
+        await nonces.TryRecordAsync("wallet-1", "late", TestStore.Start.AddSeconds(60), ct);
 
-        Assert.Equal(1, await nonces.PruneAsync(ManualClock.Start.AddSeconds(10), ct));
+        Assert.Equal(1, await nonces.PruneAsync(TestStore.Start.AddSeconds(10), ct));
 
         await using var db = store.OpenContext();
         Assert.Equal(["late"], await db.Nonces.Select(n => n.Nonce).ToListAsync(ct));

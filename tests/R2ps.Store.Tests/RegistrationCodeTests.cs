@@ -29,7 +29,7 @@ public abstract class RegistrationCodeTests(TestDatabaseProvider provider) : Sto
         Assert.NotNull(first);
         Assert.Equal(32, Convert.FromBase64String(first.Code).Length);
         Assert.NotEqual(first.Code, second!.Code);
-        Assert.Equal(ManualClock.Start.AddMinutes(10), first.ExpiresAt);
+        Assert.Equal(TestStore.Start.AddMinutes(10), first.ExpiresAt);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public abstract class RegistrationCodeTests(TestDatabaseProvider provider) : Sto
         var code = await codes.IssueAsync("wallet-1", "device-key-1", ct);
 
         Assert.Equal(16, Convert.FromBase64String(code!.Code).Length);
-        Assert.Equal(ManualClock.Start.AddMinutes(2), code.ExpiresAt);
+        Assert.Equal(TestStore.Start.AddMinutes(2), code.ExpiresAt);
     }
 
     [Fact]

@@ -87,7 +87,7 @@ public abstract class SchemaTests(TestDatabaseProvider provider) : StoreSuite(pr
         await Task.WhenAll(workers.Select(w => Task.Run(() => w.InitializeR2psStoreAsync(ct), ct)));
 
         Assert.Equal(StoreTables, await TablesAsync(store, ct));
-        Assert.All(await Task.WhenAll(workers.Select(w => w.GetRequiredService<INonceCache>().TryRecordAsync("c", "n", ManualClock.Start, ct))),
+        Assert.All(await Task.WhenAll(workers.Select(w => w.GetRequiredService<INonceCache>().TryRecordAsync("c", "n", TestStore.Start, ct))),
             _ => { });
     }
 
@@ -144,7 +144,7 @@ public abstract class SchemaTests(TestDatabaseProvider provider) : StoreSuite(pr
         var ct = TestContext.Current.CancellationToken;
         var (store, worker) = await CreateStoreAsync();
         await using var __ = store;
-        await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", ManualClock.Start.AddMinutes(1), ct);
+        await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", TestStore.Start.AddMinutes(1), ct);
         await using (var db = store.OpenContext())
         {
             await db.Database.ExecuteSqlRawAsync("DROP TABLE r2ps_audit", ct);
@@ -155,7 +155,7 @@ public abstract class SchemaTests(TestDatabaseProvider provider) : StoreSuite(pr
             Assert.Equal(["r2ps_audit"], await RelationalSchema.EnsureTablesCreatedAsync(db, ct));
         }
 
-        Assert.False(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", ManualClock.Start.AddMinutes(1), ct));
+        Assert.False(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", "n", TestStore.Start.AddMinutes(1), ct));
     }
 }
 

@@ -2,21 +2,10 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using R2ps.Testing;
 
 namespace R2ps.Store.Tests;
-
-/// <summary>A clock the tests move by hand.</summary>
-internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public static DateTimeOffset Start { get; } = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
-}
 
 /// <summary>
 /// A real store database of its own: a SQLite file in a temporary folder, or a database on the assembly's PostgreSQL
@@ -50,7 +39,11 @@ internal sealed class TestStore : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public ManualClock Clock { get; } = new(ManualClock.Start);
+    /// <summary>Where <see cref="Clock"/> starts.</summary>
+    public static DateTimeOffset Start { get; } = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>A clock the tests move by hand.</summary>
+    public FakeTimeProvider Clock { get; } = new(Start);
 
     /// <summary>A store with nothing in it yet (no tables) on <paramref name="provider"/>.</summary>
     public static async Task<TestStore> NewAsync(TestDatabaseProvider provider)

@@ -101,7 +101,7 @@ public sealed class JavaInteropRealPathTests(WorkerCluster cluster)
     }
 
     /// <summary>
-    /// The worker's own registrations (src/R2ps.Worker/Program.cs, less the start-up self-test) on the in-memory transport,
+    /// The worker's own composition root (<see cref="WorkerServiceCollectionExtensions.AddR2psWorker"/>) on the in-memory transport,
     /// with <paramref name="time"/> registered first: every registration adds the system clock only with TryAdd.
     /// </summary>
     async Task<IHost> StartWorkerHostAsync(TimeProvider time)
@@ -131,12 +131,7 @@ public sealed class JavaInteropRealPathTests(WorkerCluster cluster)
             ["Worker:Context"] = Context,
         });
         builder.Services.AddSingleton(time);
-        builder.Services
-            .AddR2psWorkerIdentity(builder.Configuration)
-            .AddR2psStorePorts(builder.Configuration)
-            .AddR2psHsm(builder.Configuration)
-            .AddR2psServiceCore(builder.Configuration)
-            .AddR2psWorkerBus(builder.Configuration);
+        builder.Services.AddR2psWorker(builder.Configuration);
         var host = builder.Build();
         try
         {

@@ -9,8 +9,9 @@ using R2ps.Hsm;
 using R2ps.Messaging;
 using R2ps.Sessions;
 using R2ps.Store;
-using R2ps.Messaging.LocalBroker;
 using R2ps.Tools.SoftHsm;
+using R2ps.Tools.Processes;
+using R2ps.Tools.RabbitMq;
 using R2ps.Wallet;
 using R2ps.Tools.PostgreSql;
 
@@ -157,7 +158,11 @@ public class WorkerCluster : IAsyncLifetime
     /// <summary>Kills every worker process at once (nothing of theirs survives but the database and the broker).</summary>
     public async Task KillWorkersAsync()
     {
-        await Task.WhenAll(_workers.Select(w => w.DisposeAsync().AsTask()));
+        await Task.WhenAll(_workers.Select(async w =>
+        {
+            await w.KillAsync();
+            await w.DisposeAsync();
+        }));
         _workers.Clear();
     }
 

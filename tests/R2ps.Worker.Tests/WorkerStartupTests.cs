@@ -63,6 +63,8 @@ public sealed class WorkerStartupTests(WorkerCluster cluster)
         await using var worker = cluster.StartStandaloneWorker("worker-misconfigured", overrides);
         var exitCode = await worker.WaitForExitAsync(ExitTimeout);
         Assert.True(exitCode == 1, $"Exit code {exitCode}.{Environment.NewLine}{worker.Output}");
+        // The whole output, or a DoesNotContain on it would prove nothing about the lines dropped.
+        Assert.Equal(0, worker.DroppedLines);
         return worker.Output;
     }
 }

@@ -3,9 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Security.Cryptography;
-using R2ps.Cli.Bench;
 using R2ps.Tools.Benchmarks;
 using R2ps.Tools.SoftHsm;
+using R2ps.Hsm;
 using Spectre.Console;
 
 namespace R2ps.Cli.Commands;

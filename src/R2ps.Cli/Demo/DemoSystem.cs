@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using R2ps.Cli.Hosting;
+using R2ps.Tools.Processes;
 
 namespace R2ps.Cli.Demo;
 
@@ -77,7 +78,7 @@ internal sealed class DemoSystem : IAsyncDisposable
                 environment["Messaging__Transport"] = "rabbitmq";
                 environment["RabbitMq__Uri"] = topology.RabbitMqUri!;
                 for (var i = 1; i <= topology.Workers; i++)
-                    workers.Add(WorkerProcess.Start($"demo-worker-{i}", WorkerProcess.DefaultDll, environment));
+                    workers.Add(WorkerProcess.Start($"demo-worker-{i}", environment));
                 progress($"{topology.Workers} worker process(es) starting: pids {string.Join(", ", workers.Select(w => w.ProcessId))}");
                 await Task.WhenAll(workers.Select(w => w.WaitUntilStartedAsync(TimeSpan.FromSeconds(60), cancellationToken))).ConfigureAwait(false);
             }

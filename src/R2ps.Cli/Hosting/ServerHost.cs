@@ -84,7 +84,7 @@ internal sealed class ServerHost : IAsyncDisposable
                 : new HostApplicationBuilderSettings { DisableDefaults = true });
             Configure(builder.Configuration, builder.Logging, settings);
             if (role == ServerRole.Worker)
-                AddWorker(builder.Services, builder.Configuration);
+                builder.Services.AddR2psWorker(builder.Configuration);
             else
                 builder.Services.AddR2psMessaging(builder.Configuration, bus => bus.AddSignSessions());
             host = builder.Build();
@@ -98,7 +98,7 @@ internal sealed class ServerHost : IAsyncDisposable
             if (settings.Urls is { } urls)
                 builder.WebHost.UseUrls(urls);
             if (role == ServerRole.All)
-                AddWorker(builder.Services, builder.Configuration);
+                builder.Services.AddR2psWorker(builder.Configuration);
             builder.AddR2psBff();
             var app = builder.Build();
             app.MapR2psBff();
@@ -140,15 +140,6 @@ internal sealed class ServerHost : IAsyncDisposable
         else
             _host.Dispose();
     }
-
-    /// <summary>The worker's registrations, in the order of src/R2ps.Worker/Program.cs (the bus last).</summary>
-    private static void AddWorker(IServiceCollection services, IConfiguration configuration) => services
-        .AddCryptoSelfTest()
-        .AddR2psWorkerIdentity(configuration)
-        .AddR2psStorePorts(configuration)
-        .AddR2psHsm(configuration)
-        .AddR2psServiceCore(configuration)
-        .AddR2psWorkerBus(configuration);
 
     private static void Configure(ConfigurationManager configuration, ILoggingBuilder logging, ServerHostSettings settings)
     {

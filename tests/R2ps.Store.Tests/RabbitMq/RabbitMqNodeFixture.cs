@@ -1,6 +1,6 @@
 using Xunit;
 
-using R2ps.Messaging.LocalBroker;
+using R2ps.Tools.RabbitMq;
 
 namespace R2ps.Store.Tests.RabbitMq;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using R2ps.Messaging.LocalBroker;
+using R2ps.Tools.RabbitMq;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 using R2ps.Hsm;
 using R2ps.Tools.SoftHsm;
 
-namespace R2ps.Cli.Bench;
+namespace R2ps.Tools.Benchmarks;
 
 /// <summary>What <c>r2ps bench e2e</c> runs.</summary>
 /// <param name="Wallets">Concurrent wallets, each with its own device, PIN, session and HSM key.</param>
@@ -12,10 +12,10 @@ namespace R2ps.Cli.Bench;
 /// <param name="Duration">Timed part of each of the two measurements.</param>
 /// <param name="SignsPerLogin">Signs in one session before the wallet ends it and logs in again.</param>
 /// <param name="RabbitMq">A broker to use; null starts a private node for the run.</param>
-internal sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq);
+public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq);
 
 /// <summary>Both measurements of one run and the machine they ran on.</summary>
-internal sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult EndToEnd, LoadResult InProcess, int ProcessorCount, double? LoadAverageAtStart)
+public sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult EndToEnd, LoadResult InProcess, int ProcessorCount, double? LoadAverageAtStart)
 {
     /// <summary>End-to-end signs/s ÷ in-process signs/s: what HTTP, device sessions, the broker and the process hops cost.</summary>
     public double SignRatio => InProcess.PerSecond(LoadRun.Sign) is > 0 and var baseline ? EndToEnd.PerSecond(LoadRun.Sign) / baseline : 0;
@@ -26,7 +26,7 @@ internal sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult
 /// same workload end to end (HTTP → BFF → RabbitMQ → worker processes). Everything lives in a temporary folder (SoftHSM2
 /// tokens, SQLite files, PIN file) that is deleted at the end; every process started is stopped.
 /// </summary>
-internal static class E2eBenchmark
+public static class E2eBenchmark
 {
     /// <summary>HSM sessions per process (workers and baseline alike); modest for a small machine.</summary>
     public const int HsmSessions = 4;

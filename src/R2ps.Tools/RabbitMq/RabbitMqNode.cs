@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace R2ps.Messaging.LocalBroker;
+namespace R2ps.Tools.RabbitMq;
 
 /// <summary>
 /// A RabbitMQ broker for tests and local runs (<c>r2ps bench e2e</c>). If <c>R2PS_RABBITMQ_URI</c> is set (and

@@ -14,10 +14,10 @@ using R2ps.Tools.SoftHsm;
 using R2ps.Wallet;
 using R2ps.Worker.Hosting;
 
-namespace R2ps.Cli.Bench;
+namespace R2ps.Tools.Benchmarks;
 
 /// <summary>
-/// The baseline: the worker's own registrations (store, HSM, service core, saga on MassTransit's in-memory transport) in
+/// The baseline: the worker's own composition root (self-test, store, HSM, service core, saga on MassTransit's in-memory transport) in
 /// this process, and wallets whose transport calls <see cref="R2psRequestProcessor"/> directly — no HTTP, no broker on
 /// the request path (the saga's commands at login still go over the in-memory bus, as in a worker).
 /// </summary>
@@ -55,13 +55,7 @@ internal sealed class InProcessTarget : IAsyncDisposable
             ["SignSessions:ConnectionString"] = database,
         });
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
-        builder.Services
-            .AddCryptoSelfTest()
-            .AddR2psWorkerIdentity(builder.Configuration)
-            .AddR2psStorePorts(builder.Configuration)
-            .AddR2psHsm(builder.Configuration)
-            .AddR2psServiceCore(builder.Configuration)
-            .AddR2psWorkerBus(builder.Configuration);
+        builder.Services.AddR2psWorker(builder.Configuration);
         var host = builder.Build();
         try
         {

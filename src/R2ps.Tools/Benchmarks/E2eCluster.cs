@@ -13,14 +13,14 @@ using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
-using R2ps.Messaging.LocalBroker;
 using R2ps.Tools.SoftHsm;
+using R2ps.Tools.Processes;
+using R2ps.Tools.RabbitMq;
 using R2ps.Wallet;
 using R2ps.Wallet.Http;
 
-using R2ps.Cli.Hosting;
 
-namespace R2ps.Cli.Bench;
+namespace R2ps.Tools.Benchmarks;
 
 /// <summary>
 /// The distributed system on this machine, loopback only: a RabbitMQ broker (a private node started for the run, or
@@ -111,7 +111,7 @@ internal sealed class E2eCluster : IAsyncDisposable
         };
         progress($"Starting {workers} worker process(es)");
         for (var i = 1; i <= workers; i++)
-            _workers.Add(WorkerProcess.Start($"bench-w{i}", WorkerProcess.DefaultDll, environment));
+            _workers.Add(WorkerProcess.Start($"bench-w{i}", environment));
         await Task.WhenAll(_workers.Select(w => w.WaitUntilStartedAsync(WorkerStartTimeout, cancellationToken))).ConfigureAwait(false);
 
         progress("Starting the BFF on loopback");

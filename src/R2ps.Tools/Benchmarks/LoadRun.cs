@@ -7,7 +7,7 @@ using R2ps.Protocol;
 using R2ps.Protocol.Envelopes;
 using R2ps.Wallet;
 
-namespace R2ps.Cli.Bench;
+namespace R2ps.Tools.Benchmarks;
 
 /// <summary>
 /// One wallet of the load: registered, PIN set, owning one P-256 HSM key (<see cref="Kid"/>). Disposing it disposes what
@@ -57,7 +57,7 @@ internal sealed class BenchWallet : IDisposable
 }
 
 /// <summary>Latency of one operation type: count and percentiles in milliseconds (nearest rank).</summary>
-internal sealed record LatencySummary(long Count, double P50Ms, double P95Ms, double P99Ms, double MaxMs)
+public sealed record LatencySummary(long Count, double P50Ms, double P95Ms, double P99Ms, double MaxMs)
 {
     public static LatencySummary From(List<long> ticks)
     {
@@ -71,7 +71,7 @@ internal sealed record LatencySummary(long Count, double P50Ms, double P95Ms, do
 }
 
 /// <summary>What one load run measured: per operation type (<see cref="LoadRun.Operations"/>) and errors by code.</summary>
-internal sealed record LoadResult(TimeSpan Elapsed, IReadOnlyDictionary<string, LatencySummary> Operations, IReadOnlyDictionary<string, long> Errors)
+public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyDictionary<string, LatencySummary> Operations, IReadOnlyDictionary<string, long> Errors)
 {
     public long Count(string operation) => Operations.TryGetValue(operation, out var s) ? s.Count : 0;
 
@@ -85,7 +85,7 @@ internal sealed record LoadResult(TimeSpan Elapsed, IReadOnlyDictionary<string, 
 /// session, log in again — until the time is up. Operations are not cancelled at the deadline (each is bounded by its
 /// transport's timeout); the loops stop taking new ones, and the rate is the count over the time until the last one ended.
 /// </summary>
-internal static class LoadRun
+public static class LoadRun
 {
     public const string Login = "login";
     public const string Sign = "sign";
@@ -101,7 +101,7 @@ internal static class LoadRun
     private static readonly TimeSpan ErrorBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
-    public static async Task<LoadResult> RunAsync(IReadOnlyList<BenchWallet> wallets, TimeSpan duration, int signsPerLogin, string label,
+    internal static async Task<LoadResult> RunAsync(IReadOnlyList<BenchWallet> wallets, TimeSpan duration, int signsPerLogin, string label,
         Action<string> progress, CancellationToken cancellationToken)
     {
         var counters = new Counters();

@@ -1,4 +1,4 @@
-namespace R2ps.Messaging.LocalBroker;
+namespace R2ps.Tools.RabbitMq;
 
 /// <summary>How <see cref="RabbitMqNode.StartAsync"/> gets a broker.</summary>
 public sealed class RabbitMqNodeOptions
