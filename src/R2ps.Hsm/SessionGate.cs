@@ -65,6 +65,15 @@ internal sealed class SessionGate
 
     public GateEntry Enter(TimeSpan timeout)
     {
+        // Telemetry: the wait for a permit (r2ps.hsm.session.wait), 0 when one was free.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var entry = EnterCore(timeout);
+        HsmMetrics.RecordSessionWait(started, entry);
+        return entry;
+    }
+
+    GateEntry EnterCore(TimeSpan timeout)
+    {
         TaskCompletionSource<bool> waiter;
         LinkedListNode<TaskCompletionSource<bool>> node;
         lock (_lock)
