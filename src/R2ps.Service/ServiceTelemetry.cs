@@ -24,6 +24,12 @@ public sealed class R2psServiceMetrics : IDisposable
     /// <summary>Tag: the error code of a refused or failed request.</summary>
     public const string ErrorCodeTag = "r2ps.error_code";
 
+    /// <summary>
+    /// Histogram boundaries in seconds, 0.5 ms to 10 s: OpenTelemetry's default boundaries are made for milliseconds and
+    /// would put every request in the first bucket.
+    /// </summary>
+    public static readonly IReadOnlyList<double> SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
     readonly Meter _meter;
     readonly Counter<long> _requests;
     readonly Histogram<double> _duration;
@@ -35,7 +41,8 @@ public sealed class R2psServiceMetrics : IDisposable
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         _requests = _meter.CreateCounter<long>("r2ps.service.requests", "{request}", "R2PS requests handled, by service type and outcome.");
         _duration = _meter.CreateHistogram<double>("r2ps.service.request.duration", "s",
-            "Time from taking an R2PS envelope to having its answer, by service type and outcome.");
+            "Time from taking an R2PS envelope to having its answer, by service type and outcome.", tags: null,
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _errors = _meter.CreateCounter<long>("r2ps.service.errors", "{error}", "R2PS requests answered with an error, by service type and error code.");
     }
 

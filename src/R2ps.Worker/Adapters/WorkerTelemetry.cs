@@ -22,7 +22,8 @@ public static class WorkerTelemetry
     static readonly Meter Meter = new(Name);
 
     static readonly Histogram<double> StoreDuration = Meter.CreateHistogram<double>("r2ps.store.duration", "s",
-        "Time of a store call made for an R2PS request, by operation and outcome (ok, or error when it threw).");
+        "Time of a store call made for an R2PS request, by operation and outcome (ok, or error when it threw).", tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = R2ps.Service.R2psServiceMetrics.SecondsBuckets });
 
     /// <summary>Runs <paramref name="call"/> and records its duration under <paramref name="operation"/>.</summary>
     internal static async Task<T> TimeStoreAsync<T>(string operation, Func<Task<T>> call)
