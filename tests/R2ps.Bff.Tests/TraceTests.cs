@@ -1,7 +1,11 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using R2ps.Crypto.Ec;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using R2ps.Crypto.Keys;
+using R2ps.Messaging.LocalBroker;
 using OpenTelemetry.Trace;
 using R2ps.Telemetry;
 using R2ps.Wallet;
@@ -20,7 +24,7 @@ public sealed class TracedSystemDefinition : ICollectionFixture<TracedSystem>
 /// BFF, worker and saga in this process on the in-memory bus (as <c>r2ps serve all</c>), with telemetry registered first
 /// and an in-memory span exporter added in code; a token and databases of its own.
 /// </summary>
-public sealed class TracedSystem : IAsyncLifetime
+public sealed class TracedSystem : IAsyncLifetime, ITracedSystem
 {
     public const string AdminToken = "traced-admin-token-0123456789";
     public const string Context = "hsm";
@@ -100,6 +104,132 @@ public sealed class TracedSystem : IAsyncLifetime
     }
 }
 
+/// <summary>A traced BFF with its workers and saga.</summary>
+public interface ITracedSystem
+{
+    SpanCollection Spans { get; }
+
+    HttpClient CreateClient();
+
+    Task<(R2psWallet Wallet, HttpR2psTransport Transport)> RegisteredWalletAsync(HttpClient http, string pin, CancellationToken cancellationToken);
+}
+
+[CollectionDefinition(Name)]
+public sealed class TracedRabbitMqSystemDefinition : ICollectionFixture<TracedRabbitMqSystem>
+{
+    public const string Name = "BFF and a worker host over a private RabbitMQ node, traced into memory";
+}
+
+/// <summary>
+/// The BFF and a worker (with the saga) as two hosts over a private RabbitMQ node: the worker's spans can only join the
+/// BFF's trace through the AMQP message headers. Both hosts are in this process so one in-memory exporter sees both
+/// (an activity listener hears every source of the process); only the BFF host registers it, so nothing is exported
+/// twice. Tokens and databases of their own.
+/// </summary>
+public sealed class TracedRabbitMqSystem : IAsyncLifetime, ITracedSystem
+{
+    readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("r2ps-bff-traced-rabbitmq-");
+    RabbitMqNode? _node;
+    IHost? _worker;
+    BffHost? _bff;
+    EcPublicKey _bffKey = null!;
+    EcPublicKey _serverKey = null!;
+
+    public SpanCollection Spans { get; } = new();
+
+    public async ValueTask InitializeAsync()
+    {
+        _node = await RabbitMqNode.StartAsync(new RabbitMqNodeOptions { RequirePrivateNode = true });
+        var broker = new Dictionary<string, string?>
+        {
+            ["Messaging:Transport"] = "rabbitmq",
+            ["Messaging:RequestTimeout"] = "00:00:05",
+            ["RabbitMq:Uri"] = _node.AmqpUri.ToString(),
+            ["RabbitMq:Heartbeat"] = "00:00:05",
+        };
+
+        var workerToken = TestHsm.Token("r2ps-traced-worker");
+        var store = $"Data Source={Path.Combine(_directory.FullName, "r2ps.db")}";
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(broker);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SignSessions:RequestTimeout"] = "00:00:01.500",
+            ["SignSessions:BusyTimeout"] = "00:00:01",
+            ["Worker:Id"] = "traced-rabbitmq",
+            ["Worker:Context"] = TracedSystem.Context,
+            ["Hsm:ModulePath"] = workerToken.ModulePath,
+            ["Hsm:TokenLabel"] = workerToken.Label,
+            ["Hsm:UserPin"] = TestHsm.UserPin,
+            ["Hsm:SessionPoolSize"] = "2",
+            ["Store:ConnectionString"] = store,
+            ["SignSessions:ConnectionString"] = store,
+        });
+        builder.Logging.ClearProviders();
+        builder.Services
+            .AddCryptoSelfTest()
+            .AddR2psWorkerIdentity(builder.Configuration)
+            .AddR2psStorePorts(builder.Configuration)
+            .AddR2psHsm(builder.Configuration)
+            .AddR2psServiceCore(builder.Configuration)
+            .AddR2psWorkerBus(builder.Configuration);
+        _worker = builder.Build();
+        await _worker.StartAsync();
+
+        var bffToken = TestHsm.Token("r2ps-traced-bff");
+        _bff = await BffHost.StartAsync(new Dictionary<string, string?>(broker)
+        {
+            ["Hsm:ModulePath"] = bffToken.ModulePath,
+            ["Hsm:TokenLabel"] = bffToken.Label,
+            ["Hsm:UserPin"] = TestHsm.UserPin,
+            ["Hsm:SessionPoolSize"] = "2",
+            ["Bff:ConnectionString"] = $"Data Source={Path.Combine(_directory.FullName, "bff.db")}",
+            ["Admin:Token"] = TracedSystem.AdminToken,
+        }, (services, configuration) => services.AddR2psTelemetry(configuration, tracing => tracing.AddInMemoryExporter(Spans)));
+
+        using var http = CreateClient();
+        var keys = await HttpR2psTransport.GetKeysAsync(http);
+        _bffKey = keys.BffKey;
+        _serverKey = keys.ServerKeys[TracedSystem.Context];
+    }
+
+    public HttpClient CreateClient() => _bff!.CreateClient();
+
+    public async Task<(R2psWallet Wallet, HttpR2psTransport Transport)> RegisteredWalletAsync(HttpClient http, string pin, CancellationToken cancellationToken)
+    {
+        var device = EmbeddedBff.NewDevice();
+        var registered = await new R2psAdminClient(http, TracedSystem.AdminToken).RegisterAsync(device.ClientId, device.Kid, device.PublicKey,
+            [TracedSystem.Context], cancellationToken);
+        var transport = new HttpR2psTransport(http, device, _bffKey);
+        var wallet = new R2psWallet(device, _serverKey, transport);
+        await wallet.RegisterPinAsync(pin, registered.Authorization, cancellationToken);
+        return (wallet, transport);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_bff is not null)
+            await _bff.DisposeAsync();
+        if (_worker is not null)
+        {
+            await _worker.StopAsync();
+            _worker.Dispose();
+        }
+
+        if (_node is not null)
+            await _node.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            _directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held; the temporary folder is cleaned eventually.
+        }
+    }
+}
+
 /// <summary>The exporter's collection, safe to add to from the hosts' threads while a test reads it.</summary>
 public sealed class SpanCollection : ICollection<Activity>
 {
@@ -158,7 +288,11 @@ public sealed class TraceTests(TracedSystem system)
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task An_hsm_ecdsa_request_is_one_trace_from_the_bff_s_http_span_through_the_broker_to_the_worker_s_processing_and_the_hsm()
+    public Task An_hsm_ecdsa_request_is_one_trace_from_the_bff_s_http_span_through_the_broker_to_the_worker_s_processing_and_the_hsm() =>
+        AssertOneHsmEcdsaTraceAsync(system, "in-memory");
+
+    /// <summary>Shared with the RabbitMQ variant: one signature, and the trace it makes.</summary>
+    internal static async Task AssertOneHsmEcdsaTraceAsync(ITracedSystem system, string messagingSystem)
     {
         using var http = system.CreateClient();
         var (wallet, transport) = await system.RegisteredWalletAsync(http, "135790", Ct);
@@ -169,8 +303,8 @@ public sealed class TraceTests(TracedSystem system)
 
         await session.SignAsync(kid, SHA256.HashData("traced"u8), Ct);
 
-        var processing = await SingleR2psSpanAsync("hsm_ecdsa");
-        var trace = await TraceWithServerSpanAsync(processing.TraceId);
+        var processing = await SingleR2psSpanAsync(system, "hsm_ecdsa");
+        var trace = await TraceWithServerSpanAsync(system, processing.TraceId);
         Dump(trace);
 
         // Upwards from the worker's processing span, each parent is in the same trace, exactly in this order: the
@@ -181,7 +315,8 @@ public sealed class TraceTests(TracedSystem system)
         Assert.True(IsMassTransit(ancestry[0], ActivityKind.Consumer, "process")
             && (string?)ancestry[0].GetTagItem("messaging.masstransit.consumer_type") == "R2ps.Worker.Consumers.HandleR2psRequestConsumer", Describe(ancestry));
         Assert.True(IsMassTransit(ancestry[1], ActivityKind.Consumer, "receive") && (string?)ancestry[1].GetTagItem("messaging.destination.name") == "r2ps-hsm", Describe(ancestry));
-        Assert.True(IsMassTransit(ancestry[2], ActivityKind.Producer, "send") && (string?)ancestry[2].GetTagItem("messaging.destination.name") == "r2ps-hsm", Describe(ancestry));
+        Assert.True(IsMassTransit(ancestry[2], ActivityKind.Producer, "send") && (string?)ancestry[2].GetTagItem("messaging.destination.name") == "r2ps-hsm"
+            && (string?)ancestry[2].GetTagItem("messaging.system") == messagingSystem, Describe(ancestry));
         Assert.True(ancestry[3].Source.Name == "Microsoft.AspNetCore" && ancestry[3].Kind == ActivityKind.Server
             && (string?)ancestry[3].GetTagItem("http.route") == "/r2ps/v1/service", Describe(ancestry));
 
@@ -210,8 +345,8 @@ public sealed class TraceTests(TracedSystem system)
 
         await session.CloseAsync(Ct);
 
-        var processing = await SingleR2psSpanAsync("session_end");
-        var trace = await TraceWithServerSpanAsync(processing.TraceId);
+        var processing = await SingleR2psSpanAsync(system, "session_end");
+        var trace = await TraceWithServerSpanAsync(system, processing.TraceId);
         Dump(trace);
 
         // The worker asks the saga to end the session: a MassTransit send below the processing span, and the saga's
@@ -231,7 +366,7 @@ public sealed class TraceTests(TracedSystem system)
     }
 
     /// <summary>The one R2PS processing span of <paramref name="serviceType"/> not seen by an earlier call (each test sends one).</summary>
-    async Task<Activity> SingleR2psSpanAsync(string serviceType)
+    static async Task<Activity> SingleR2psSpanAsync(ITracedSystem system, string serviceType)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
@@ -249,10 +384,11 @@ public sealed class TraceTests(TracedSystem system)
         }
     }
 
+    // Tests of this assembly run one at a time (TestHosting.cs), so a plain set is enough.
     static readonly HashSet<ActivitySpanId> Seen = [];
 
     /// <summary>The spans of <paramref name="traceId"/>, once the BFF's HTTP server span (it ends last, after the response) is in.</summary>
-    async Task<IReadOnlyList<Activity>> TraceWithServerSpanAsync(ActivityTraceId traceId)
+    static async Task<IReadOnlyList<Activity>> TraceWithServerSpanAsync(ITracedSystem system, ActivityTraceId traceId)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
@@ -292,4 +428,13 @@ public sealed class TraceTests(TracedSystem system)
         foreach (var s in trace)
             TestContext.Current.TestOutputHelper?.WriteLine($"{s.SpanId} <- {s.ParentSpanId} {s.Source.Name} {s.Kind} '{s.DisplayName}' {string.Join(",", s.Tags.Select(t => t.Key + "=" + t.Value))}");
     }
+}
+
+/// <summary>The same trace when the BFF and the worker talk over RabbitMQ: the context travels in the AMQP headers.</summary>
+[Collection(TracedRabbitMqSystemDefinition.Name)]
+public sealed class TraceOverRabbitMqTests(TracedRabbitMqSystem system)
+{
+    [Fact]
+    public Task An_hsm_ecdsa_request_over_rabbitmq_is_one_trace_from_the_bff_s_http_span_to_the_worker_host_s_processing_and_the_hsm() =>
+        TraceTests.AssertOneHsmEcdsaTraceAsync(system, "rabbitmq");
 }
