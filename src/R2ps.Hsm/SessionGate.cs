@@ -64,6 +64,15 @@ internal sealed class SessionGate
 
     public GateEntry Enter(TimeSpan timeout)
     {
+        // Telemetry: the wait for a permit (r2ps.hsm.session.wait), 0 when one was free.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var entry = EnterCore(timeout);
+        HsmMetrics.RecordSessionWait(started, entry);
+        return entry;
+    }
+
+    GateEntry EnterCore(TimeSpan timeout)
+    {
         TaskCompletionSource<bool> waiter;
         LinkedListNode<TaskCompletionSource<bool>> node;
         lock (_lock)
@@ -92,6 +101,15 @@ internal sealed class SessionGate
     /// and a permit granted in that instant is passed on, never lost.
     /// </summary>
     public async ValueTask<GateEntry> EnterAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // Telemetry as in Enter; a cancelled wait records nothing (it has no outcome).
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var entry = await EnterCoreAsync(timeout, cancellationToken).ConfigureAwait(false);
+        HsmMetrics.RecordSessionWait(started, entry);
+        return entry;
+    }
+
+    async ValueTask<GateEntry> EnterCoreAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         TaskCompletionSource<bool> waiter;

@@ -25,7 +25,9 @@ public sealed partial class R2psRequestProcessor
         // The count above only saves an HSM keygen when the limit is plainly reached; parallel keygens can all pass it,
         // so the limit itself is enforced by the atomic count-and-insert below. The key exists from here on: the
         // metadata write runs to the end whatever the caller does, and a key without metadata is taken out again.
-        var key = await _ports.ClientKeys.GenerateAsync(call.ClientId, curve, cancellationToken).ConfigureAwait(false);
+        GeneratedClientKey key;
+        using (R2psServiceActivity.StartHsm("generate", curve.Name))
+            key = await _ports.ClientKeys.GenerateAsync(call.ClientId, curve, cancellationToken).ConfigureAwait(false);
         bool added;
         try
         {
@@ -66,6 +68,7 @@ public sealed partial class R2psRequestProcessor
         var hash = DecodeBinary(request.TbsHash, "tbs_hash");
         if (hash.Length is not (32 or 48 or 64))
             throw new R2psException(ErrorCode.IllegalRequestData, "tbs_hash must be 32, 48 or 64 bytes.");
+        using var hsm = R2psServiceActivity.StartHsm("sign", key.CurveName);
         return await _ports.ClientKeys.SignHashAsync(call.ClientId, key.Kid, hash, cancellationToken).ConfigureAwait(false);
     }
 
@@ -78,6 +81,7 @@ public sealed partial class R2psRequestProcessor
             throw new R2psException(ErrorCode.IllegalRequestData, "public_key is not an EC SubjectPublicKeyInfo with a valid point.");
         if (!string.Equals(peer.Curve.Name, key.CurveName, StringComparison.Ordinal))
             throw new R2psException(ErrorCode.IllegalRequestData, $"public_key is on {peer.Curve.Name}; the key is on {key.CurveName}.");
+        using var hsm = R2psServiceActivity.StartHsm("derive", key.CurveName);
         return await _ports.ClientKeys.DeriveSharedSecretAsync(call.ClientId, key.Kid, peer, cancellationToken).ConfigureAwait(false);
     }
 
@@ -87,7 +91,8 @@ public sealed partial class R2psRequestProcessor
         var key = await OwnedKeyAsync(call, request.Kid, cancellationToken).ConfigureAwait(false);
         // Metadata first: if the HSM delete then fails, the key is unusable and unlisted rather than listed and gone.
         await _ports.KeyMetadata.DeleteAsync(call.ClientId, key.Kid, cancellationToken).ConfigureAwait(false);
-        await _ports.ClientKeys.DeleteAsync(call.ClientId, key.Kid, CancellationToken.None).ConfigureAwait(false);
+        using (R2psServiceActivity.StartHsm("delete", key.CurveName))
+            await _ports.ClientKeys.DeleteAsync(call.ClientId, key.Kid, CancellationToken.None).ConfigureAwait(false);
         return Encoding.ASCII.GetBytes(ProtocolConstants.Ok);
     }
 

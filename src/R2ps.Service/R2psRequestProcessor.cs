@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -29,8 +30,10 @@ public sealed partial class R2psRequestProcessor
     private readonly byte[] _serverIdentity;
     private readonly OpaqueOptions _opaqueOptions;
     private readonly string _workerId;
+    private readonly R2psServiceMetrics? _metrics;
 
-    public R2psRequestProcessor(IOptions<R2psServiceOptions> options, R2psServicePorts ports, OprfSeed oprfSeed, TimeProvider time, ILogger<R2psRequestProcessor> logger)
+    public R2psRequestProcessor(IOptions<R2psServiceOptions> options, R2psServicePorts ports, OprfSeed oprfSeed, TimeProvider time, ILogger<R2psRequestProcessor> logger,
+        R2psServiceMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(ports);
@@ -47,12 +50,15 @@ public sealed partial class R2psRequestProcessor
         _serverIdentity = Encoding.UTF8.GetBytes(_options.ServerIdentity);
         _opaqueOptions = new OpaqueOptions { Context = Encoding.UTF8.GetBytes(_options.OpaqueContext) };
         _workerId = _options.ResolvedWorkerId;
+        _metrics = metrics;
     }
 
     /// <summary>Handles one envelope. Never throws (cancellation of <paramref name="cancellationToken"/> answers 503).</summary>
     public async Task<ServiceReply> ProcessAsync(string envelope, CancellationToken cancellationToken)
     {
         var trace = new AuditTrace();
+        var started = Stopwatch.GetTimestamp();
+        using var activity = R2psServiceActivity.StartRequest();
         ServiceReply reply;
         try
         {
@@ -76,7 +82,11 @@ public sealed partial class R2psRequestProcessor
             reply = Error(ErrorCode.ServerError, GenericFailure);
         }
 
-        await AuditAsync(trace, reply).ConfigureAwait(false);
+        var outcome = reply.Status == 200 ? ProtocolConstants.Ok : ReadErrorCode(reply.Body);
+        var serviceType = R2psServiceMetrics.ServiceTypeOf(trace.Type);
+        _metrics?.RecordRequest(serviceType, outcome, Stopwatch.GetElapsedTime(started));
+        R2psServiceActivity.Complete(activity, serviceType, reply.Status, outcome);
+        await AuditAsync(trace, reply, outcome).ConfigureAwait(false);
         return reply;
     }
 
@@ -176,7 +186,9 @@ public sealed partial class R2psRequestProcessor
             throw new R2psException(ErrorCode.AccessDenied, UnknownSession);
         var sealedKey = session.SealedSessionKey
             ?? throw new InvalidOperationException("An active session has no sealed session key.");
-        var key = await _ports.Sealer.OpenAsync(sealedKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
+        byte[] key;
+        using (R2psServiceActivity.StartHsm("unseal"))
+            key = await _ports.Sealer.OpenAsync(sealedKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
         if (key.Length != OpaqueSizes.Hash)
         {
             CryptographicOperations.ZeroMemory(key);
@@ -202,9 +214,8 @@ public sealed partial class R2psRequestProcessor
 
     private static ServiceReply Error(ErrorCode code, string message) => new(code.HttpStatus(), ServerEnvelope.ErrorBody(code, message));
 
-    private async Task AuditAsync(AuditTrace trace, ServiceReply reply)
+    private async Task AuditAsync(AuditTrace trace, ServiceReply reply, string outcome)
     {
-        var outcome = reply.Status == 200 ? ProtocolConstants.Ok : ReadErrorCode(reply.Body);
         var record = new AuditRecord(_time.GetUtcNow(), _workerId, trace.ClientId, trace.Kid, trace.Context, trace.Type,
             trace.SessionRef is { Length: >= 16 } s ? s[..16] : null, trace.Authenticated, reply.Status, outcome);
         try

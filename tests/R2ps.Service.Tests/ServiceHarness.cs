@@ -17,7 +17,7 @@ public sealed class ServiceHarness : IDisposable
     public const string Context = "hsm";
 
     public ServiceHarness(R2psServiceOptions? options = null, SoftwareEcKey? serverKey = null, DateTimeOffset? start = null,
-        int maxLoginFailures = 5, TimeSpan? lockoutDuration = null)
+        int maxLoginFailures = 5, TimeSpan? lockoutDuration = null, R2psServiceMetrics? metrics = null)
     {
         Options = options ?? new R2psServiceOptions { WorkerId = "test-worker" };
         Time = new FakeTimeProvider(start ?? new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
@@ -41,7 +41,7 @@ public sealed class ServiceHarness : IDisposable
             ServerKeys = Hsm,
             Sessions = Sessions,
         };
-        Processor = new R2psRequestProcessor(Microsoft.Extensions.Options.Options.Create(Options), ports, Seed, Time, NullLogger<R2psRequestProcessor>.Instance);
+        Processor = new R2psRequestProcessor(Microsoft.Extensions.Options.Options.Create(Options), ports, Seed, Time, NullLogger<R2psRequestProcessor>.Instance, metrics);
         Transport = new InProcessTransport(async (jws, ct) =>
         {
             Sent.Enqueue(jws);

@@ -11,6 +11,7 @@ using R2ps.Crypto.SelfTest;
 using R2ps.Hsm;
 using R2ps.Messaging;
 using R2ps.Store;
+using R2ps.Telemetry;
 
 namespace R2ps.Bff.Hosting;
 
@@ -30,7 +31,8 @@ public static class BffHostingExtensions
     /// validated at start; the HSM (section <c>Hsm</c>; one <see cref="HsmConnection"/> per process, shared with a worker
     /// in the same process) with <see cref="BffKeys"/> found or created at start; its database (SQLite or PostgreSQL; tables created at
     /// start) and sweeper; the bus (<see cref="MessagingServiceCollectionExtensions.AddR2psMessaging"/>) unless a
-    /// worker registered in this process already added it — in one process, register the worker first.
+    /// worker registered in this process already added it — in one process, register the worker first; and telemetry
+    /// (section <c>Telemetry</c>, see <see cref="TelemetryServiceCollectionExtensions.AddR2psTelemetry"/>).
     /// </summary>
     public static IServiceCollection AddR2psBffServices(IServiceCollection services, IConfiguration configuration)
     {
@@ -44,6 +46,7 @@ public static class BffHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddHostedService<BffSelfTest>();
+        services.AddR2psTelemetry(configuration);
 
         // The HSM: the same options and connection a worker in this process would use.
         services.AddOptions<HsmOptions>().Bind(configuration.GetSection(HsmOptions.SectionName)).ValidateOnStart();

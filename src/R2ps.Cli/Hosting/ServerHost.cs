@@ -10,6 +10,7 @@ using R2ps.Bff.Endpoints;
 using R2ps.Bff.Hosting;
 using R2ps.Messaging;
 using R2ps.Sessions;
+using R2ps.Telemetry;
 using R2ps.Worker.Hosting;
 
 namespace R2ps.Cli.Hosting;
@@ -83,6 +84,7 @@ internal sealed class ServerHost : IAsyncDisposable
                 ? new HostApplicationBuilderSettings { Args = args }
                 : new HostApplicationBuilderSettings { DisableDefaults = true });
             Configure(builder.Configuration, builder.Logging, settings);
+            builder.Services.AddR2psTelemetry(builder.Configuration); // the BFF roles get it from AddR2psBff
             if (role == ServerRole.Worker)
                 builder.Services.AddR2psWorker(builder.Configuration);
             else

@@ -28,7 +28,10 @@ internal sealed class SignSessionGateway(ISignSessionCommands commands, ISignSes
     {
         if (!SignSessionIds.IsValidPakeSessionId(pakeSessionId))
             return null;
-        var snapshot = await reader.FindAsync(pakeSessionId, cancellationToken).ConfigureAwait(false);
+        // A read of the saga's table, not a message to the saga: its own span, so the trace shows where the time went.
+        using var activity = WorkerTelemetry.Source.StartActivity("sign-session read");
+        var snapshot = await WorkerTelemetry.TimeStoreAsync("sign_sessions.find", () => reader.FindAsync(pakeSessionId, cancellationToken)).ConfigureAwait(false);
+        activity?.SetTag("r2ps.session.found", snapshot is not null);
         return snapshot is null ? null : new SignSessionView(snapshot.PakeSessionId, snapshot.ClientId, snapshot.Kid, snapshot.Context,
             snapshot.Phase == SagaPhase.Active ? PortPhase.Active : PortPhase.PendingLogin,
             snapshot.SealedLoginState, snapshot.SealedSessionKey, snapshot.Task, snapshot.StartedAt, snapshot.LoginExpiresAt,

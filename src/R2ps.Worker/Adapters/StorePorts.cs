@@ -8,14 +8,15 @@ using StoreNonceCache = R2ps.Store.INonceCache;
 
 namespace R2ps.Worker.Adapters;
 
-// The service core's ports over the durable store. Each adapter only translates types; the store does the work.
+// The service core's ports over the durable store. Each adapter only translates types, and times the call
+// (WorkerTelemetry: r2ps.store.duration by operation); the store does the work.
 
 /// <summary><see cref="IClientDirectory"/> over <see cref="IClientRegistry"/>.</summary>
 internal sealed class StoreClientDirectory(IClientRegistry registry) : IClientDirectory
 {
     public async Task<RegisteredDevice?> FindAsync(string clientId, string kid, CancellationToken cancellationToken)
     {
-        var client = await registry.FindAsync(clientId, kid, cancellationToken).ConfigureAwait(false);
+        var client = await WorkerTelemetry.TimeStoreAsync("clients.find", () => registry.FindAsync(clientId, kid, cancellationToken)).ConfigureAwait(false);
         if (client is null)
             return null;
 
@@ -29,20 +30,20 @@ internal sealed class StoreClientDirectory(IClientRegistry registry) : IClientDi
 internal sealed class StoreRegistrationCodes(IRegistrationCodeStore codes) : IRegistrationCodes
 {
     public Task<bool> ConsumeAsync(string clientId, string kid, string presentedCodeBase64, CancellationToken cancellationToken) =>
-        codes.ConsumeAsync(clientId, kid, presentedCodeBase64, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("codes.consume", () => codes.ConsumeAsync(clientId, kid, presentedCodeBase64, cancellationToken));
 
     public Task<bool> IsPendingAsync(string clientId, string kid, CancellationToken cancellationToken) =>
-        codes.IsPendingAsync(clientId, kid, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("codes.pending", () => codes.IsPendingAsync(clientId, kid, cancellationToken));
 }
 
 /// <summary><see cref="IOpaqueRecords"/> over <see cref="IOpaqueRecordStore"/>.</summary>
 internal sealed class StoreOpaqueRecords(IOpaqueRecordStore records) : IOpaqueRecords
 {
     public Task<byte[]?> GetAsync(string clientId, string kid, CancellationToken cancellationToken) =>
-        records.GetAsync(clientId, kid, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("opaque_records.get", () => records.GetAsync(clientId, kid, cancellationToken));
 
     public Task PutAsync(string clientId, string kid, ReadOnlyMemory<byte> record, CancellationToken cancellationToken) =>
-        records.PutAsync(clientId, kid, record, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("opaque_records.put", () => records.PutAsync(clientId, kid, record, cancellationToken));
 }
 
 /// <summary><see cref="ILoginLockout"/> over <see cref="ILoginAttemptStore"/> (the store applies threshold and duration).</summary>
@@ -50,22 +51,22 @@ internal sealed class StoreLoginLockout(ILoginAttemptStore attempts) : ILoginLoc
 {
     public async Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken)
     {
-        var charge = await attempts.TryChargeAsync(clientId, kid, cancellationToken).ConfigureAwait(false);
+        var charge = await WorkerTelemetry.TimeStoreAsync("lockout.charge", () => attempts.TryChargeAsync(clientId, kid, cancellationToken)).ConfigureAwait(false);
         return new LoginCharge(charge.Allowed, charge.ConsecutiveFailures, charge.LockedUntil);
     }
 
     public Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken) =>
-        attempts.ResetAsync(clientId, kid, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("lockout.reset", () => attempts.ResetAsync(clientId, kid, cancellationToken));
 
     public Task<DateTimeOffset?> GetLockedUntilAsync(string clientId, string kid, CancellationToken cancellationToken) =>
-        attempts.GetLockedUntilAsync(clientId, kid, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("lockout.get", () => attempts.GetLockedUntilAsync(clientId, kid, cancellationToken));
 }
 
 /// <summary>The service's nonce cache over the store's (atomic insert-if-absent shared by every worker).</summary>
 internal sealed class StoreNonces(StoreNonceCache nonces) : ServiceNonceCache
 {
     public Task<bool> TryAddAsync(string clientId, string nonce, DateTimeOffset keepUntil, CancellationToken cancellationToken) =>
-        nonces.TryRecordAsync(clientId, nonce, keepUntil, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("nonces.add", () => nonces.TryRecordAsync(clientId, nonce, keepUntil, cancellationToken));
 }
 
 /// <summary>The service's audit port over the store's append-only log.</summary>
@@ -87,7 +88,7 @@ internal sealed class StoreAudit(StoreAuditLog log) : ServiceAuditLog
             ErrorCode: success ? null : record.Outcome,
             SessionRef: record.SessionRef,
             Detail: detail);
-        return log.AppendAsync(entry, cancellationToken);
+        return WorkerTelemetry.TimeStoreAsync("audit.append", () => log.AppendAsync(entry, cancellationToken));
     }
 }
 
@@ -97,21 +98,22 @@ internal sealed class StoreKeyMetadata(IHsmKeyStore keys) : IHsmKeyMetadata
     public Task<bool> TryAddWithinLimitAsync(ClientKeyMetadata key, int maxKeysPerCurve, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return keys.TryAddWithinLimitAsync(new Store.HsmKeyInfo(key.Kid, key.OwnerClientId, key.CurveName, key.CreatedAt), maxKeysPerCurve, cancellationToken);
+        return WorkerTelemetry.TimeStoreAsync("keys.add", () =>
+            keys.TryAddWithinLimitAsync(new Store.HsmKeyInfo(key.Kid, key.OwnerClientId, key.CurveName, key.CreatedAt), maxKeysPerCurve, cancellationToken));
     }
 
     public async Task<IReadOnlyList<ClientKeyMetadata>> ListAsync(string ownerClientId, IReadOnlyCollection<string>? curveNames,
         CancellationToken cancellationToken) =>
-        [.. (await keys.ListAsync(ownerClientId, curveNames, cancellationToken).ConfigureAwait(false)).Select(ToPort)];
+        [.. (await WorkerTelemetry.TimeStoreAsync("keys.list", () => keys.ListAsync(ownerClientId, curveNames, cancellationToken)).ConfigureAwait(false)).Select(ToPort)];
 
     public async Task<ClientKeyMetadata?> FindAsync(string ownerClientId, string kid, CancellationToken cancellationToken) =>
-        await keys.FindAsync(ownerClientId, kid, cancellationToken).ConfigureAwait(false) is { } key ? ToPort(key) : null;
+        await WorkerTelemetry.TimeStoreAsync("keys.find", () => keys.FindAsync(ownerClientId, kid, cancellationToken)).ConfigureAwait(false) is { } key ? ToPort(key) : null;
 
     public Task<bool> DeleteAsync(string ownerClientId, string kid, CancellationToken cancellationToken) =>
-        keys.DeleteAsync(ownerClientId, kid, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("keys.delete", () => keys.DeleteAsync(ownerClientId, kid, cancellationToken));
 
     public Task<int> CountAsync(string ownerClientId, string curveName, CancellationToken cancellationToken) =>
-        keys.CountAsync(ownerClientId, curveName, cancellationToken);
+        WorkerTelemetry.TimeStoreAsync("keys.count", () => keys.CountAsync(ownerClientId, curveName, cancellationToken));
 
     static ClientKeyMetadata ToPort(Store.HsmKeyInfo key) => new(key.Kid, key.OwnerClientId, key.CurveName, key.CreatedAt);
 }

@@ -52,12 +52,14 @@ public static class ServiceCoreExtensions
             ServerKeys = provider.GetRequiredService<IServerKeys>(),
             Sessions = provider.GetRequiredService<ISignSessionGateway>(),
         });
+        services.TryAddSingleton(provider => new R2psServiceMetrics(provider.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(provider => new R2psRequestProcessor(
             provider.GetRequiredService<IOptions<R2psServiceOptions>>(),
             provider.GetRequiredService<R2psServicePorts>(),
             provider.GetRequiredService<OprfSeedHolder>().Seed,
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<ILogger<R2psRequestProcessor>>()));
+            provider.GetRequiredService<ILogger<R2psRequestProcessor>>(),
+            provider.GetRequiredService<R2psServiceMetrics>()));
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using R2ps.Telemetry;
 
 namespace R2ps.Worker.Hosting;
 
@@ -8,7 +9,7 @@ namespace R2ps.Worker.Hosting;
 public static class WorkerProgram
 {
     /// <summary>
-    /// Registers the services with <paramref name="register"/>, runs the host until it stops; 0 on a clean stop, 1 when
+    /// Registers telemetry (section <c>Telemetry</c>) and the services with <paramref name="register"/>, runs the host until it stops; 0 on a clean stop, 1 when
     /// it could not be configured, built or started.
     /// </summary>
     public static async Task<int> RunAsync(string[] args, Action<IServiceCollection, IConfiguration> register)
@@ -17,6 +18,7 @@ public static class WorkerProgram
         try
         {
             var builder = Host.CreateApplicationBuilder(args);
+            builder.Services.AddR2psTelemetry(builder.Configuration);
             register(builder.Services, builder.Configuration);
             using var host = builder.Build();
             await host.RunAsync().ConfigureAwait(false);
