@@ -1,4 +1,4 @@
 namespace R2ps.Contracts;
 
-/// <summary>A fresh one-time code (base64; shown once, stored only hashed), replacing any earlier one.</summary>
-public sealed record RegistrationCodeIssued(string ClientId, string Kid, string Authorization, DateTimeOffset AuthorizationExpiresAt, byte[] ServerPublicKeySpki);
+/// <summary>The hash of a fresh one-time code is stored, replacing any earlier one; no code crosses the broker.</summary>
+public sealed record RegistrationCodeIssued(string ClientId, string Kid, DateTimeOffset AuthorizationExpiresAt, byte[] ServerPublicKeySpki);

@@ -18,6 +18,8 @@ internal static class PakeSessionIds
 
     private static ReadOnlySpan<byte> KeyInfo => "r2ps/pake-session-id-mac/v1"u8;
 
+    private static ReadOnlySpan<byte> PinChangeMarkInfo => "r2ps/pin-change-mark/v1"u8;
+
     public static string New(ReadOnlySpan<byte> oprfSeed)
     {
         Span<byte> id = stackalloc byte[RandomBytes + TagBytes];
@@ -34,6 +36,27 @@ internal static class PakeSessionIds
         Span<byte> expected = stackalloc byte[TagBytes];
         Tag(oprfSeed, id.AsSpan(0, RandomBytes), expected);
         return CryptographicOperations.FixedTimeEquals(expected, id.AsSpan(RandomBytes, TagBytes));
+    }
+
+    /// <summary>
+    /// The saga id under which a session's pin_change evaluate is recorded: HMAC-SHA256 of the session id under a key of
+    /// its own derived from the OPRF seed, as 64 lowercase hex. Only the service can compute it, so no client can name it.
+    /// </summary>
+    public static string PinChangeMark(ReadOnlySpan<byte> oprfSeed, string pakeSessionId)
+    {
+        Span<byte> key = stackalloc byte[32];
+        Span<byte> mac = stackalloc byte[32];
+        try
+        {
+            HKDF.Expand(HashAlgorithmName.SHA256, oprfSeed, key, PinChangeMarkInfo);
+            HMACSHA256.HashData(key, System.Text.Encoding.ASCII.GetBytes(pakeSessionId), mac);
+            return Hex.Encode(mac);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(mac);
+        }
     }
 
     private static void Tag(ReadOnlySpan<byte> oprfSeed, ReadOnlySpan<byte> random, Span<byte> tag)

@@ -49,10 +49,33 @@ public sealed partial class R2psRequestProcessor
             // An OPRF evaluation like any other: charged, so a stolen session cannot evaluate PIN guesses for free.
             var registrationRequest = ReadRegistrationRequest(pake);
             await ChargeAttemptAsync(call, cancellationToken).ConfigureAwait(false);
-            return RegistrationResponse(call, registrationRequest);
+            var response = RegistrationResponse(call, registrationRequest);
+            await MarkPinChangeEvaluatedAsync(call, session, cancellationToken).ConfigureAwait(false);
+            return response;
         }
+        // PROTOCOL.md 1.5: a finalize needs its evaluate in the same session. The mark is a row of the session saga,
+        // so whichever worker ran the evaluate, every worker sees it.
+        var mark = await _ports.Sessions.FindAsync(PakeSessionIds.PinChangeMark(_oprfSeed.Value, session.PakeSessionId), cancellationToken).ConfigureAwait(false);
+        if (mark is null || !mark.IsBoundTo(call.ClientId, call.Kid, call.Context) || mark.Phase != SignSessionPhase.PendingLogin)
+            throw new R2psException(ErrorCode.IllegalState, "pin_change finalize needs its evaluate in this session first.");
+        // The new PIN ends every session of the key, the mark with them.
         await StoreNewRecordAsync(call, pake, cancellationToken).ConfigureAwait(false);
         return Json(new PakeResponse(Msg: ProtocolConstants.Ok));
+    }
+
+    /// <summary>
+    /// Records that this session ran a pin_change evaluate: a pending entry in the session saga under an id derived
+    /// from the session's with a server key (nobody else can name it, so no request can finalize or use it), bound to
+    /// the same (client_id, kid, context) — so it ends with the key's sessions (new PIN, lockout, revocation) — and
+    /// expiring with the pin_change window. The saga keeps only sealed values, hence the sealed one-byte payload.
+    /// </summary>
+    private async Task MarkPinChangeEvaluatedAsync(ServiceCall call, SignSessionView session, CancellationToken cancellationToken)
+    {
+        var markId = PakeSessionIds.PinChangeMark(_oprfSeed.Value, session.PakeSessionId);
+        var sealedMark = await _ports.Sealer.SealAsync(new byte[] { 1 }, Sealing.PinChangeMarkAad(markId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
+        await _ports.Sessions.BeginLoginAsync(
+            new PendingSignSession(markId, call.ClientId, call.Kid, call.Context, sealedMark, call.Now, session.StartedAt + _options.PinChangeWindow),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Shape check before any charge: a malformed request neither counts as an attempt nor reaches OPAQUE.</summary>
@@ -67,7 +90,7 @@ public sealed partial class R2psRequestProcessor
     private byte[] RegistrationResponse(ServiceCall call, byte[] registrationRequest)
     {
         using var server = NewOpaqueServer(call);
-        var response = Opaque(() => server.CreateRegistrationResponse(registrationRequest, Encoding.UTF8.GetBytes(call.Kid)));
+        var response = Opaque(() => server.CreateRegistrationResponse(registrationRequest, CredentialIdentifier.For(call.ClientId, call.Kid)));
         return Json(new PakeResponse(Resp: Base64Std.Encode(response)));
     }
 
@@ -114,14 +137,21 @@ public sealed partial class R2psRequestProcessor
         var stored = await _ports.OpaqueRecords.GetAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
         using var record = stored is null ? null : RegistrationRecord.Parse(stored);
         using var server = NewOpaqueServer(call);
-        using var ke2 = Opaque(() => server.GenerateKE2(ke1, Encoding.UTF8.GetBytes(call.Kid), record, Encoding.UTF8.GetBytes(call.ClientId)));
+        using var ke2 = Opaque(() => server.GenerateKE2(ke1, CredentialIdentifier.For(call.ClientId, call.Kid), record, Encoding.UTF8.GetBytes(call.ClientId)));
 
         var pakeSessionId = PakeSessionIds.New(_oprfSeed.Value);
         trace.SessionRef = pakeSessionId;
-        var state = ke2.State.Serialize();
+        // The sealed state carries the hash of the record this KE2 was made from: a PIN change that completes between
+        // this read and the pending login's creation cannot end a session that does not exist yet, so the finalize
+        // checks the record instead.
+        var state = new byte[RecordHashSize + ServerLoginState.SerializedSize];
         byte[] sealedState;
         try
         {
+            RecordHash(stored, state.AsSpan(0, RecordHashSize));
+            var serialized = ke2.State.Serialize();
+            serialized.CopyTo(state, RecordHashSize);
+            CryptographicOperations.ZeroMemory(serialized);
             sealedState = await _ports.Sealer.SealAsync(state, Sealing.LoginStateAad(pakeSessionId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -172,7 +202,15 @@ public sealed partial class R2psRequestProcessor
         byte[] sessionKey;
         try
         {
-            sessionKey = OpaqueServer.ServerFinish(state, ke3);
+            if (state.Length != RecordHashSize + ServerLoginState.SerializedSize)
+                throw new CryptographicException("A sealed login state has the wrong length.");
+            if (!await IsCurrentRecordAsync(call, state, cancellationToken).ConfigureAwait(false))
+            {
+                // The PIN changed since the evaluate: like a session ended by the new PIN.
+                await _ports.Sessions.CloseAsync(pakeSessionId, SessionEndReasons.PinChanged, CancellationToken.None).ConfigureAwait(false);
+                throw new R2psException(ErrorCode.AccessDenied, UnknownSession);
+            }
+            sessionKey = OpaqueServer.ServerFinish(state.AsSpan(RecordHashSize), ke3);
         }
         catch (OpaqueException ex) when (ex.Reason == OpaqueError.ClientAuthenticationFailed)
         {
@@ -236,6 +274,24 @@ public sealed partial class R2psRequestProcessor
         var charge = await _ports.Lockout.TryChargeAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
         if (!charge.Allowed)
             throw new R2psException(ErrorCode.AccessDenied, "Too many failed logins; the key is locked for now.");
+        // PROTOCOL.md 1.5: reaching the lock ends the client's sessions (this attempt itself may go on; a pending login
+        // it begins is created after this). The lock is in force now, so this runs even if the caller gives up.
+        if (charge.LockedUntil is not null)
+            await _ports.Sessions.EndClientSessionsAsync(call.ClientId, call.Kid, SessionEndReasons.LockedOut, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private const int RecordHashSize = 32;
+
+    /// <summary>SHA-256 of the stored record; no record (the fake-record login) hashes the empty string.</summary>
+    private static void RecordHash(byte[]? record, Span<byte> destination) => SHA256.HashData(record ?? [], destination);
+
+    /// <summary>Whether the record hash at the start of <paramref name="loginState"/> is the stored record's now.</summary>
+    private async Task<bool> IsCurrentRecordAsync(ServiceCall call, byte[] loginState, CancellationToken cancellationToken)
+    {
+        var current = await _ports.OpaqueRecords.GetAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
+        Span<byte> actual = stackalloc byte[RecordHashSize];
+        RecordHash(current, actual);
+        return CryptographicOperations.FixedTimeEquals(actual, loginState.AsSpan(0, RecordHashSize));
     }
 
     private OpaqueServer NewOpaqueServer(ServiceCall call) => new(call.ServerKey, _oprfSeed.Value, _serverIdentity, _opaqueOptions);

@@ -10,7 +10,10 @@ namespace R2ps.Service;
 internal static class Sealing
 {
     public static byte[] LoginStateAad(string pakeSessionId, string clientId, string kid, string context) =>
-        Aad("r2ps/login-state/v1", pakeSessionId, clientId, kid, context);
+        Aad("r2ps/login-state/v2", pakeSessionId, clientId, kid, context); // v2: record hash ‖ OPAQUE server state
+
+    public static byte[] PinChangeMarkAad(string markId, string clientId, string kid, string context) =>
+        Aad("r2ps/pin-change-mark/v1", markId, clientId, kid, context);
 
     public static byte[] SessionKeyAad(string pakeSessionId, string clientId, string kid, string context) =>
         Aad("r2ps/session-key/v1", pakeSessionId, clientId, kid, context);

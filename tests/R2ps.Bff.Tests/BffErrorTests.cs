@@ -246,6 +246,21 @@ public sealed class BffErrorTests(EmbeddedBff system)
         await AssertErrorAsync(response, HttpStatusCode.BadRequest, "ILLEGAL_REQUEST_DATA");
     }
 
+    [Theory]
+    [InlineData("123")]
+    [InlineData("null")]
+    [InlineData("[\"x\"]")]
+    [InlineData("{\"id\":\"x\"}")]
+    public async Task Wrapping_jwe_whose_kid_is_not_a_string_is_400_not_a_server_error(string kidJson)
+    {
+        // Unauthenticated input: refused as malformed before any session lookup, never an unexpected fault (500).
+        using var http = system.CreateClient();
+        var header = Base64Url.Encode(Encoding.UTF8.GetBytes("{\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":" + kidJson + ",\"cty\":\"JOSE\"}"));
+        var body = header + ".." + Base64Url.Encode(new byte[12]) + "." + Base64Url.Encode(new byte[8]) + "." + Base64Url.Encode(new byte[16]);
+        using var response = await PostJoseAsync(http, Service, body, Ct);
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "ILLEGAL_REQUEST_DATA");
+    }
+
     [Fact]
     public async Task Wrapped_plaintext_that_is_not_an_r2ps_jws_is_400()
     {

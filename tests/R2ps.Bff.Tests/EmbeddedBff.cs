@@ -85,6 +85,12 @@ public sealed class EmbeddedBff : IAsyncLifetime
 
     public HttpClient CreateClient() => _host!.CreateClient();
 
+    /// <summary>The services of the BFF + worker host (tests observe its bus).</summary>
+    public IServiceProvider Services => _host!.Services;
+
+    /// <summary>The worker's store (SQLite file).</summary>
+    public string StoreDatabase => Path.Combine(_directory.FullName, "r2ps.db");
+
     public HttpClient CreateBareClient() => _bare!.CreateClient();
 
     public R2psAdminClient Admin(HttpClient http) => new(http, AdminToken);

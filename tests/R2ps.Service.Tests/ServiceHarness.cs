@@ -74,10 +74,10 @@ public sealed class ServiceHarness : IDisposable
     private readonly List<IDisposable> _owned = [];
 
     /// <summary>A new registered device (kid = base64 of its compressed point, as reference wallets do) and its wallet.</summary>
-    public R2psWallet NewWallet(string? clientId = null, string[]? contexts = null, TimeProvider? walletTime = null)
+    public R2psWallet NewWallet(string? clientId = null, string[]? contexts = null, TimeProvider? walletTime = null, string? kid = null)
     {
         var key = SoftwareEcKey.Generate(EcCurve.P256);
-        var device = new R2psDevice(clientId ?? "https://example.com/wallet/" + Guid.NewGuid().ToString("N"), Base64Std.Encode(key.PublicKey.ToCompressed()), key);
+        var device = new R2psDevice(clientId ?? "https://example.com/wallet/" + Guid.NewGuid().ToString("N"), kid ?? Base64Std.Encode(key.PublicKey.ToCompressed()), key);
         _owned.Add(device);
         Store.Register(device.ClientId, device.Kid, device.PublicKey, contexts ?? [Context]);
         return new R2psWallet(device, ServerKey.PublicKey, Transport, new R2psWalletOptions { Time = walletTime ?? Time });
@@ -87,9 +87,9 @@ public sealed class ServiceHarness : IDisposable
     public R2psWallet WalletFor(R2psDevice device, TimeProvider? walletTime = null, IR2psTransport? transport = null, string context = Context) =>
         new(device, ServerKey.PublicKey, transport ?? Transport, new R2psWalletOptions { Time = walletTime ?? Time, Context = context });
 
-    public async Task<R2psWallet> RegisteredWalletAsync(string pin = "123456", string? clientId = null)
+    public async Task<R2psWallet> RegisteredWalletAsync(string pin = "123456", string? clientId = null, string? kid = null)
     {
-        var wallet = NewWallet(clientId);
+        var wallet = NewWallet(clientId, kid: kid);
         await wallet.RegisterPinAsync(pin, Store.IssueCode(wallet.Device.ClientId, wallet.Device.Kid));
         return wallet;
     }

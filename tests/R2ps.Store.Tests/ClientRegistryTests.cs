@@ -102,7 +102,7 @@ public abstract class ClientRegistryTests(TestDatabaseProvider provider) : Store
         await records.PutAsync("wallet-1", "device-key-1", new byte[] { 1, 2, 3 }, ct);
         for (var i = 0; i < 5; i++)
         {
-            await attempts.RecordFailureAsync("wallet-1", "device-key-1", ct);
+            await attempts.TryChargeAsync("wallet-1", "device-key-1", ct);
         }
 
         await registry.RevokeAsync("wallet-1", "device-key-1", ct);
@@ -159,7 +159,7 @@ public abstract class ClientRegistryTests(TestDatabaseProvider provider) : Store
         await worker.GetRequiredService<IOpaqueRecordStore>().PutAsync("wallet-1", "device-key-1", new byte[] { 7 }, ct);
         for (var i = 0; i < 5; i++)
         {
-            await worker.GetRequiredService<ILoginAttemptStore>().RecordFailureAsync("wallet-1", "device-key-1", ct);
+            await worker.GetRequiredService<ILoginAttemptStore>().TryChargeAsync("wallet-1", "device-key-1", ct);
         }
 
         var status = await registry.GetStatusAsync("wallet-1", "device-key-1", ct);

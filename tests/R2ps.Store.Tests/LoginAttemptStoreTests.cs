@@ -6,7 +6,7 @@ namespace R2ps.Store.Tests;
 public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : StoreSuite(provider)
 {
     [Fact]
-    public async Task Fifth_consecutive_failure_locks_for_fifteen_minutes()
+    public async Task Fifth_consecutive_charge_is_allowed_and_locks_for_fifteen_minutes()
     {
         var ct = TestContext.Current.CancellationToken;
         var (store, worker) = await CreateStoreAsync();
@@ -15,13 +15,13 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
 
         for (var i = 1; i <= 4; i++)
         {
-            Assert.Equal(new LoginFailureResult(i, null), await attempts.RecordFailureAsync("wallet-1", "k", ct));
+            Assert.Equal(new LoginChargeResult(true, i, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
         }
 
         Assert.Null(await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
-        var fifth = await attempts.RecordFailureAsync("wallet-1", "k", ct);
+        var fifth = await attempts.TryChargeAsync("wallet-1", "k", ct);
 
-        Assert.Equal(new LoginFailureResult(5, TestStore.Start.AddMinutes(15)), fifth);
+        Assert.Equal(new LoginChargeResult(true, 5, TestStore.Start.AddMinutes(15)), fifth);
         Assert.Equal(TestStore.Start.AddMinutes(15), await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
         Assert.Null(await attempts.GetLockedUntilAsync("wallet-1", "other", ct));
     }
@@ -35,16 +35,16 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
         for (var i = 0; i < 4; i++)
         {
-            await attempts.RecordFailureAsync("wallet-1", "k", ct);
+            await attempts.TryChargeAsync("wallet-1", "k", ct);
         }
 
         await attempts.ResetAsync("wallet-1", "k", ct);
 
-        Assert.Equal(new LoginFailureResult(1, null), await attempts.RecordFailureAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
     }
 
     [Fact]
-    public async Task Failures_during_a_lockout_do_not_extend_it()
+    public async Task Charges_during_a_lockout_are_refused_and_do_not_extend_it()
     {
         var ct = TestContext.Current.CancellationToken;
         var (store, worker) = await CreateStoreAsync();
@@ -52,13 +52,13 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
         for (var i = 0; i < 5; i++)
         {
-            await attempts.RecordFailureAsync("wallet-1", "k", ct);
+            await attempts.TryChargeAsync("wallet-1", "k", ct);
         }
 
         store.Clock.Advance(TimeSpan.FromMinutes(5));
-        var sixth = await attempts.RecordFailureAsync("wallet-1", "k", ct);
+        var sixth = await attempts.TryChargeAsync("wallet-1", "k", ct);
 
-        Assert.Equal(new LoginFailureResult(6, TestStore.Start.AddMinutes(15)), sixth);
+        Assert.Equal(new LoginChargeResult(false, 5, TestStore.Start.AddMinutes(15)), sixth);
     }
 
     [Fact]
@@ -70,13 +70,13 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
         for (var i = 0; i < 5; i++)
         {
-            await attempts.RecordFailureAsync("wallet-1", "k", ct);
+            await attempts.TryChargeAsync("wallet-1", "k", ct);
         }
 
         store.Clock.Advance(TimeSpan.FromMinutes(15));
 
         Assert.Null(await attempts.GetLockedUntilAsync("wallet-1", "k", ct));
-        Assert.Equal(new LoginFailureResult(1, null), await attempts.RecordFailureAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
     }
 
     [Fact]
@@ -91,41 +91,21 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         await using var _ = store;
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
-        Assert.False((await attempts.RecordFailureAsync("wallet-1", "k", ct)).IsLocked);
-        Assert.Equal(new LoginFailureResult(2, TestStore.Start.AddMinutes(1)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(true, 2, TestStore.Start.AddMinutes(1)), await attempts.TryChargeAsync("wallet-1", "k", ct));
     }
 
     [Fact]
-    public async Task Threshold_of_one_locks_on_the_first_failure_and_again_after_expiry()
+    public async Task Threshold_of_one_locks_on_the_first_charge_and_again_after_expiry()
     {
         var ct = TestContext.Current.CancellationToken;
         var (store, worker) = await CreateStoreAsync(new() { ["Store:MaxConsecutiveLoginFailures"] = "1" });
         await using var _ = store;
         var attempts = worker.GetRequiredService<ILoginAttemptStore>();
 
-        Assert.True((await attempts.RecordFailureAsync("wallet-1", "k", ct)).IsLocked);
+        Assert.Equal(new LoginChargeResult(true, 1, TestStore.Start.AddMinutes(15)), await attempts.TryChargeAsync("wallet-1", "k", ct));
         store.Clock.Advance(TimeSpan.FromMinutes(15));
-        Assert.Equal(new LoginFailureResult(1, TestStore.Start.AddMinutes(30)), await attempts.RecordFailureAsync("wallet-1", "k", ct));
-    }
-
-    [Fact]
-    public async Task Parallel_failures_from_two_workers_on_one_file_are_counted_exactly()
-    {
-        var ct = TestContext.Current.CancellationToken;
-        var (store, first) = await CreateStoreAsync();
-        await using var _ = store;
-        var second = await store.StartWorkerAsync();
-        var a = first.GetRequiredService<ILoginAttemptStore>();
-        var b = second.GetRequiredService<ILoginAttemptStore>();
-
-        var failures = Enumerable.Range(0, 100)
-            .Select(i => Task.Run(() => (i % 2 == 0 ? a : b).RecordFailureAsync("wallet-1", "k", ct), ct));
-        var results = await Task.WhenAll(failures);
-
-        // Every call saw its own increment: the counts are exactly 1..100, each once.
-        Assert.Equal(Enumerable.Range(1, 100), results.Select(r => r.ConsecutiveFailures).Order());
-        Assert.All(results, r => Assert.Equal(r.ConsecutiveFailures >= 5, r.IsLocked));
-        Assert.Equal(TestStore.Start.AddMinutes(15), await b.GetLockedUntilAsync("wallet-1", "k", ct));
+        Assert.Equal(new LoginChargeResult(true, 1, TestStore.Start.AddMinutes(30)), await attempts.TryChargeAsync("wallet-1", "k", ct));
     }
 
     [Fact]

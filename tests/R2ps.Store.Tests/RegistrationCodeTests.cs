@@ -33,6 +33,23 @@ public abstract class RegistrationCodeTests(TestDatabaseProvider provider) : Sto
     }
 
     [Fact]
+    public async Task A_code_made_elsewhere_is_stored_by_its_hash_and_accepted_once()
+    {
+        // The BFF makes the code and sends only its SHA-256 (issue 10: no secret on the broker).
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _, codes) = await RegisteredAsync();
+        await using var __ = store;
+        var code = RandomNumberGenerator.GetBytes(32);
+
+        Assert.Equal(TestStore.Start.AddMinutes(10), await codes.IssueHashedAsync("wallet-1", "device-key-1", SHA256.HashData(code), ct));
+        Assert.True(await codes.IsPendingAsync("wallet-1", "device-key-1", ct));
+        Assert.True(await codes.ConsumeAsync("wallet-1", "device-key-1", Convert.ToBase64String(code), ct));
+        Assert.False(await codes.ConsumeAsync("wallet-1", "device-key-1", Convert.ToBase64String(code), ct));
+        Assert.Null(await codes.IssueHashedAsync("wallet-9", "device-key-1", SHA256.HashData(code), ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => codes.IssueHashedAsync("wallet-1", "device-key-1", new byte[31], ct));
+    }
+
+    [Fact]
     public async Task Code_length_and_lifetime_are_configurable()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -28,6 +28,9 @@ public static partial class BffEndpoints
     /// <summary>Largest admin request body (a registration is well under 2 KiB).</summary>
     const int MaxAdminBodyBytes = 16 * 1024;
 
+    /// <summary>Bytes of entropy of a one-time registration code (as the store's default).</summary>
+    const int RegistrationCodeBytes = 32;
+
     const string AdminClientsPrefix = "/admin/v1/clients/";
 
     /// <summary>
@@ -118,11 +121,12 @@ public static partial class BffEndpoints
         var registration = R2psJson.Deserialize<AdminRegisterRequest>(body, "client registration");
         if (!Base64Std.TryDecode(registration.PublicKey, out var spki))
             return HttpIo.Error(ErrorCode.IllegalRequestData, "public_key must be base64 of an SPKI DER public key.");
+        var (code, codeHash) = NewRegistrationCode();
         var outcome = await directory.AdminAsync<RegisterClient, ClientRegistered>(
-            new RegisterClient(registration.ClientId, registration.Kid, spki, registration.Contexts), cancellationToken).ConfigureAwait(false);
+            new RegisterClient(registration.ClientId, registration.Kid, spki, registration.Contexts, codeHash), cancellationToken).ConfigureAwait(false);
         return outcome switch
         {
-            ClientRegistered done => HttpIo.Json(new AdminClientRegistered(done.ClientId, done.Kid, done.Authorization,
+            ClientRegistered done => HttpIo.Json(new AdminClientRegistered(done.ClientId, done.Kid, code,
                 done.AuthorizationExpiresAt.ToUnixTimeSeconds(), Base64Std.Encode(done.ServerPublicKeySpki)), StatusCodes.Status201Created),
             AdminRequestRefused refused => Refused(refused),
             _ => HttpIo.Error(ErrorCode.ServerError, "The service answered unexpectedly."),
@@ -162,11 +166,12 @@ public static partial class BffEndpoints
         {
             if (!HttpMethods.IsPost(method))
                 return MethodNotAllowed();
-            var outcome = await directory.AdminAsync<IssueRegistrationCode, RegistrationCodeIssued>(new IssueRegistrationCode(clientId, kid), cancellationToken)
+            var (code, codeHash) = NewRegistrationCode();
+            var outcome = await directory.AdminAsync<IssueRegistrationCode, RegistrationCodeIssued>(new IssueRegistrationCode(clientId, kid, codeHash), cancellationToken)
                 .ConfigureAwait(false);
             return outcome switch
             {
-                RegistrationCodeIssued done => HttpIo.Json(new AdminClientRegistered(done.ClientId, done.Kid, done.Authorization,
+                RegistrationCodeIssued done => HttpIo.Json(new AdminClientRegistered(done.ClientId, done.Kid, code,
                     done.AuthorizationExpiresAt.ToUnixTimeSeconds(), Base64Std.Encode(done.ServerPublicKeySpki)), StatusCodes.Status201Created),
                 AdminRequestRefused refused => Refused(refused),
                 _ => HttpIo.Error(ErrorCode.ServerError, "The service answered unexpectedly."),
@@ -222,6 +227,23 @@ public static partial class BffEndpoints
     /// Checks <c>Authorization: Bearer &lt;Admin:Token&gt;</c> in constant time (SHA-256 of both, so the length does not leak
     /// either). Null when authorized; otherwise the answer: 503 when no token is configured, 401 when it is missing or wrong.
     /// </summary>
+    /// <summary>
+    /// A one-time registration code from the CSPRNG (base64, for the admin caller only) and its SHA-256, which is all
+    /// the worker gets: ARCHITECTURE.md keeps secrets off the broker, and the store keeps only the hash anyway.
+    /// </summary>
+    static (string Code, byte[] Hash) NewRegistrationCode()
+    {
+        var code = RandomNumberGenerator.GetBytes(RegistrationCodeBytes);
+        try
+        {
+            return (Base64Std.Encode(code), SHA256.HashData(code));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(code);
+        }
+    }
+
     static IResult? Authorize(HttpRequest request, AdminOptions admin)
     {
         if (!admin.Enabled)

@@ -102,16 +102,18 @@ public sealed class DeviceSessionService(
     {
         var settings = options.Value;
         JweCompact jwe;
+        string? sessionId;
         try
         {
             jwe = JweCompact.Parse(body, new JoseLimits { MaxCompactLength = settings.MaxBodyBytes });
+            // Inside the same catch: a kid that is not a JSON string is malformed input (400), not a fault.
+            sessionId = jwe.Header.GetString("kid");
         }
         catch (JoseException e)
         {
             throw new R2psException(ErrorCode.IllegalRequestData, $"The body is not a device-session JWE: {e.Message}", e);
         }
 
-        var sessionId = jwe.Header.GetString("kid");
         if (sessionId is null || !jwe.Header.HasExactly(WrapHeader(sessionId)))
             throw new R2psException(ErrorCode.IllegalRequestData, "The JWE header must be exactly {\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":session_id,\"cty\":\"JOSE\"}.");
 

@@ -15,6 +15,12 @@ public interface IRegistrationCodeStore
     Task<IssuedRegistrationCode?> IssueAsync(string clientId, string kid, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Stores a code made elsewhere (the BFF: the code itself never crosses the broker) by its SHA-256, replacing any
+    /// earlier one, and returns its expiry. Null if <c>(client_id, kid)</c> is not registered or is revoked.
+    /// </summary>
+    Task<DateTimeOffset?> IssueHashedAsync(string clientId, string kid, ReadOnlyMemory<byte> codeHash, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Whether an unexpired code is waiting for <c>(client_id, kid)</c>. Does not consume it and reveals nothing about
     /// the code: it gates the registration evaluate, which must not run without a registration in progress.
     /// </summary>

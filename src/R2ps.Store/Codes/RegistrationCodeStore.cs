@@ -17,38 +17,52 @@ internal sealed class RegistrationCodeStore(
         var code = RandomNumberGenerator.GetBytes(Options.RegistrationCodeBytes);
         try
         {
-            var hash = SHA256.HashData(code);
-            var nowMs = NowMs;
-            var expiresMs = nowMs + (long)Options.RegistrationCodeLifetime.TotalMilliseconds;
-
-            var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using (db.ConfigureAwait(false))
-            {
-                var registered = await db.Clients
-                    .AnyAsync(c => c.ClientId == clientId && c.Kid == kid && c.RevokedMs == null, cancellationToken)
-                    .ConfigureAwait(false);
-                if (!registered)
-                {
-                    return null;
-                }
-
-                // One statement replaces any earlier code, so two concurrent issues leave exactly one valid code.
-                await db.Database.ExecuteSqlInterpolatedAsync(
-                    $"""
-                    INSERT INTO r2ps_registration_codes (client_id, kid, code_hash, issued_ms, expires_ms)
-                    VALUES ({clientId}, {kid}, {hash}, {nowMs}, {expiresMs})
-                    ON CONFLICT (client_id, kid) DO UPDATE SET
-                        code_hash = excluded.code_hash, issued_ms = excluded.issued_ms, expires_ms = excluded.expires_ms
-                    """,
-                    cancellationToken).ConfigureAwait(false);
-            }
-
-            return new IssuedRegistrationCode(Base64Std.Encode(code), Guard.FromUnixMs(expiresMs));
+            var expiresAt = await StoreHashAsync(clientId, kid, SHA256.HashData(code), cancellationToken).ConfigureAwait(false);
+            return expiresAt is { } expires ? new IssuedRegistrationCode(Base64Std.Encode(code), expires) : null;
         }
         finally
         {
             CryptographicOperations.ZeroMemory(code);
         }
+    }
+
+    public Task<DateTimeOffset?> IssueHashedAsync(string clientId, string kid, ReadOnlyMemory<byte> codeHash, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(clientId, nameof(clientId));
+        Guard.Identifier(kid, nameof(kid));
+        if (codeHash.Length != SHA256.HashSizeInBytes)
+            throw new ArgumentException($"A registration code hash is {SHA256.HashSizeInBytes} bytes (SHA-256).", nameof(codeHash));
+        return StoreHashAsync(clientId, kid, codeHash.ToArray(), cancellationToken);
+    }
+
+    private async Task<DateTimeOffset?> StoreHashAsync(string clientId, string kid, byte[] hash, CancellationToken cancellationToken)
+    {
+        var nowMs = NowMs;
+        var expiresMs = nowMs + (long)Options.RegistrationCodeLifetime.TotalMilliseconds;
+
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            var registered = await db.Clients
+                .AnyAsync(c => c.ClientId == clientId && c.Kid == kid && c.RevokedMs == null, cancellationToken)
+                .ConfigureAwait(false);
+            if (!registered)
+            {
+                return null;
+            }
+
+            // One statement replaces any earlier code, so two concurrent issues leave exactly one valid code.
+            await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""
+                INSERT INTO r2ps_registration_codes (client_id, kid, code_hash, issued_ms, expires_ms)
+                VALUES ({clientId}, {kid}, {hash}, {nowMs}, {expiresMs})
+                ON CONFLICT (client_id, kid) DO UPDATE SET
+                    code_hash = excluded.code_hash, issued_ms = excluded.issued_ms, expires_ms = excluded.expires_ms
+                """,
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        return Guard.FromUnixMs(expiresMs);
     }
 
     public async Task<bool> IsPendingAsync(string clientId, string kid, CancellationToken cancellationToken)

@@ -1,14 +1,5 @@
 namespace R2ps.Store;
 
-/// <summary>The state after a failed login was counted.</summary>
-/// <param name="ConsecutiveFailures">Failures in a row, this one included.</param>
-/// <param name="LockedUntil">The end of the lockout in force, or null if not locked.</param>
-public sealed record LoginFailureResult(int ConsecutiveFailures, DateTimeOffset? LockedUntil)
-{
-    /// <summary>Whether the key is locked now.</summary>
-    public bool IsLocked => LockedUntil is not null;
-}
-
 /// <summary>The outcome of <see cref="ILoginAttemptStore.TryChargeAsync"/>.</summary>
 /// <param name="Allowed">True if the attempt was charged and may go ahead; false if a lockout was already in force (or the
 /// count would pass the limit), in which case nothing was charged.</param>
@@ -18,15 +9,12 @@ public sealed record LoginFailureResult(int ConsecutiveFailures, DateTimeOffset?
 public sealed record LoginChargeResult(bool Allowed, int ConsecutiveFailures, DateTimeOffset? LockedUntil);
 
 /// <summary>
-/// Failed OPAQUE finalizes per <c>(client_id, kid)</c>, counted durably and exactly across every worker process
+/// Charged OPAQUE evaluates per <c>(client_id, kid)</c>, counted durably and exactly across every worker process
 /// (PROTOCOL.md 1.5). After <see cref="StoreOptions.MaxConsecutiveLoginFailures"/> in a row the key is locked for
 /// <see cref="StoreOptions.LockoutDuration"/>; a failure after a lockout ended starts a new count.
 /// </summary>
 public interface ILoginAttemptStore
 {
-    /// <summary>Counts one failure atomically (a single upsert inside a write transaction) and returns the new state.</summary>
-    Task<LoginFailureResult> RecordFailureAsync(string clientId, string kid, CancellationToken cancellationToken);
-
     /// <summary>
     /// Charges one login attempt unless the key is locked, in one atomic statement (check and increment cannot be
     /// split by a parallel request on any worker): refused when a lockout is in force or the increment would pass

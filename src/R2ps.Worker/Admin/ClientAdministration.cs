@@ -61,6 +61,7 @@ public sealed class ClientAdministration
         {
             CheckIds(command.ClientId, command.Kid);
             CheckDeviceKey(command.PublicKeySpki);
+            CheckCodeHash(command.RegistrationCodeHash);
             var contexts = CheckContexts(command.Contexts);
 
             try
@@ -73,11 +74,11 @@ public sealed class ClientAdministration
                 throw new R2psException(ErrorCode.IllegalState, "The client key is already registered; revoke it first.", e);
             }
 
-            var code = await _codes.IssueAsync(command.ClientId, command.Kid, cancellationToken).ConfigureAwait(false)
+            var expiresAt = await _codes.IssueHashedAsync(command.ClientId, command.Kid, command.RegistrationCodeHash, cancellationToken).ConfigureAwait(false)
                 ?? throw new R2psException(ErrorCode.IllegalState, "The registration was revoked while it was being made.");
             var serverKey = await ServerKeyAsync(contexts[0], cancellationToken).ConfigureAwait(false);
             await AuditAsync(action, command.ClientId, command.Kid, firstContext, null, "registered", cancellationToken).ConfigureAwait(false);
-            return new ClientRegistered(command.ClientId, command.Kid, code.Code, code.ExpiresAt, serverKey);
+            return new ClientRegistered(command.ClientId, command.Kid, expiresAt, serverKey);
         }
         catch (R2psException refusal)
         {
@@ -95,13 +96,14 @@ public sealed class ClientAdministration
         try
         {
             CheckIds(command.ClientId, command.Kid);
+            CheckCodeHash(command.RegistrationCodeHash);
             var client = await _registry.FindAsync(command.ClientId, command.Kid, cancellationToken).ConfigureAwait(false)
                 ?? throw new R2psException(ErrorCode.AccessDenied, "The client key is not registered.");
-            var code = await _codes.IssueAsync(command.ClientId, command.Kid, cancellationToken).ConfigureAwait(false)
+            var expiresAt = await _codes.IssueHashedAsync(command.ClientId, command.Kid, command.RegistrationCodeHash, cancellationToken).ConfigureAwait(false)
                 ?? throw new R2psException(ErrorCode.AccessDenied, "The client key is not registered.");
             var serverKey = await ServerKeyAsync(client.Contexts[0], cancellationToken).ConfigureAwait(false);
             await AuditAsync(action, command.ClientId, command.Kid, client.Contexts[0], null, "code issued", cancellationToken).ConfigureAwait(false);
-            return new RegistrationCodeIssued(command.ClientId, command.Kid, code.Code, code.ExpiresAt, serverKey);
+            return new RegistrationCodeIssued(command.ClientId, command.Kid, expiresAt, serverKey);
         }
         catch (R2psException refusal)
         {
@@ -180,6 +182,12 @@ public sealed class ClientAdministration
             throw new R2psException(ErrorCode.IllegalRequestData, $"client_id must be 1–{EnvelopeRules.MaxIdentifierLength} printable ASCII characters without spaces.");
         if (!EnvelopeRules.IsIdentifier(kid))
             throw new R2psException(ErrorCode.IllegalRequestData, $"kid must be 1–{EnvelopeRules.MaxIdentifierLength} printable ASCII characters without spaces.");
+    }
+
+    static void CheckCodeHash(byte[]? hash)
+    {
+        if (hash is not { Length: System.Security.Cryptography.SHA256.HashSizeInBytes })
+            throw new R2psException(ErrorCode.IllegalRequestData, "The registration code hash must be a SHA-256 value.");
     }
 
     // PROTOCOL.md 1.1: device keys are P-256 (the same key signs, runs HPKE and hardens the PIN).

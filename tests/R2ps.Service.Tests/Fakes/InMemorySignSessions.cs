@@ -22,15 +22,18 @@ public sealed class InMemorySignSessions(TimeProvider time) : ISignSessionGatewa
     /// <summary>Runs before an activation is decided (tests move the clock here).</summary>
     public Action? BeforeActivate { get; set; }
 
+    /// <summary>Runs before a pending login is recorded (tests run a whole PIN change here, inside an evaluate).</summary>
+    public Func<Task>? BeforeBeginLogin { get; set; }
+
     public SignSessionView? Get(string pakeSessionId) => _sessions.GetValueOrDefault(pakeSessionId);
 
     public string FindByPrefix(string prefix) => _sessions.Keys.Single(id => id.StartsWith(prefix, StringComparison.Ordinal));
 
-    public Task BeginLoginAsync(PendingSignSession login, CancellationToken cancellationToken)
+    public async Task BeginLoginAsync(PendingSignSession login, CancellationToken cancellationToken)
     {
+        if (BeforeBeginLogin is { } before) await before();
         _sessions[login.PakeSessionId] = new SignSessionView(login.PakeSessionId, login.ClientId, login.Kid, login.Context,
             SignSessionPhase.PendingLogin, login.SealedLoginState, null, null, login.StartedAt, login.LoginExpiresAt, null);
-        return Task.CompletedTask;
     }
 
     public Task<SignSessionView?> FindAsync(string pakeSessionId, CancellationToken cancellationToken) =>

@@ -77,7 +77,10 @@ public sealed class SoftwareHsm(TimeProvider time, IEcPrivateKey serverKey, stri
         return plaintext;
     }
 
-    public IEcPrivateKey? Find(string context) => context == servedContext ? serverKey : null;
+    /// <summary>A second context served with the same server key (binding tests need a key registered for two).</summary>
+    public string? AlsoServedContext { get; set; }
+
+    public IEcPrivateKey? Find(string context) => context == servedContext || context == AlsoServedContext ? serverKey : null;
 
     public void Dispose()
     {
