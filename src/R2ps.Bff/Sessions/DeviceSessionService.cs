@@ -111,9 +111,19 @@ public sealed class DeviceSessionService(
             throw new R2psException(ErrorCode.IllegalRequestData, $"The body is not a device-session JWE: {e.Message}", e);
         }
 
-        var sessionId = jwe.Header.GetString("kid");
+        const string WrongHeader = "The JWE header must be exactly {\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":session_id,\"cty\":\"JOSE\"}.";
+        string? sessionId;
+        try
+        {
+            sessionId = jwe.Header.GetString("kid");
+        }
+        catch (JoseException e)
+        {
+            // A kid that is no JSON string (found by r2ps fuzz; issue 10 item 4): the client's mistake, not a fault.
+            throw new R2psException(ErrorCode.IllegalRequestData, WrongHeader, e);
+        }
         if (sessionId is null || !jwe.Header.HasExactly(WrapHeader(sessionId)))
-            throw new R2psException(ErrorCode.IllegalRequestData, "The JWE header must be exactly {\"alg\":\"dir\",\"enc\":\"A256GCM\",\"kid\":session_id,\"cty\":\"JOSE\"}.");
+            throw new R2psException(ErrorCode.IllegalRequestData, WrongHeader);
 
         var session = await store.FindAsync(sessionId, cancellationToken).ConfigureAwait(false)
             ?? throw new DeviceSessionRejectedException();
