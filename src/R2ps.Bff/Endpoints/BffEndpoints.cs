@@ -65,7 +65,9 @@ public static partial class BffEndpoints
 
         group.MapGet("/health/live", () => Results.Json(new { status = "live" }));
         group.MapGet("/health/ready", ReadyAsync);
-        group.MapFallback(() => HttpIo.Error(ErrorCode.IllegalRequestData, "No such endpoint.", StatusCodes.Status404NotFound));
+        // "{**path}" rather than the default "{*path:nonfile}": a path whose last segment has a dot (found by r2ps fuzz)
+        // would otherwise get an empty 404 instead of the error body.
+        group.MapFallback("{**path}", () => HttpIo.Error(ErrorCode.IllegalRequestData, "No such endpoint.", StatusCodes.Status404NotFound));
         return endpoints;
     }
 

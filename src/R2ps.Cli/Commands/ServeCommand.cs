@@ -44,6 +44,9 @@ internal static class ServeCommand
         {
             var console = ConsoleFor(parse);
             var dataFolder = DataFolder.Ensure(parse.GetValue(data)!);
+            // Roles with an HSM create the service keys under the folder's lock first, so workers starting at once on a
+            // fresh folder find one server key and one sealing key instead of each making its own.
+            if (role is ServerRole.Worker or ServerRole.All) await dataFolder.ProvisionServiceKeysAsync(cancellationToken);
             // An explicit --broker wins over the configuration; its default only fills in when nothing else names a transport.
             var defaults = dataFolder.Settings();
             var overrides = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);

@@ -40,13 +40,17 @@ internal sealed class DataFolder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         var root = Directory.CreateDirectory(Path.GetFullPath(directory)).FullName;
+        // Processes starting at once on a fresh folder (serve bff, saga and workers) take turns here: the first creates
+        // the PINs and the token, the others find them.
+        using var initialisation = FolderLock.Acquire(root);
         var hsm = Directory.CreateDirectory(Path.Combine(root, "hsm")).FullName;
         var pinFile = Path.Combine(hsm, "user-pin");
         var soPinFile = pinFile + ".so";
         if (!File.Exists(pinFile))
         {
-            WriteSecret(soPinFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
-            WriteSecret(pinFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            // The user PIN is written last: its presence means both are complete.
+            FolderLock.WriteSecretAtomically(soPinFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+            FolderLock.WriteSecretAtomically(pinFile, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
         }
         var token = SoftHsmToken.Ensure(hsm, TokenLabel, File.ReadAllText(soPinFile), File.ReadAllText(pinFile));
         return new DataFolder(root, token, pinFile);
@@ -86,18 +90,11 @@ internal sealed class DataFolder
     /// </summary>
     public async Task ProvisionServiceKeysAsync(CancellationToken cancellationToken)
     {
+        // Under the folder's lock: two workers starting at once must not both find no key and both create one.
+        using var initialisation = FolderLock.Acquire(Root);
         var defaults = new HsmOptions();
         using var connection = HsmConnection.Open(Token.CreateOptions(File.ReadAllText(UserPinFile), sessionPoolSize: 1));
         await HsmServiceKeys.GetOrCreateSealingKeyAsync(connection, defaults.SealingKeyLabel, cancellationToken).ConfigureAwait(false);
         await HsmServiceKeys.GetOrCreateServerKeyAsync(connection, defaults.ServerKeyLabel, cancellationToken).ConfigureAwait(false);
-    }
-
-    // The token's PINs live beside it, readable only by this user: this is a development token.
-    private static void WriteSecret(string path, string secret)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var writer = new StreamWriter(path, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), options);
-        writer.Write(secret);
     }
 }

@@ -62,6 +62,9 @@ public sealed partial class SoftHsmToken
         ArgumentException.ThrowIfNullOrWhiteSpace(label);
         ArgumentException.ThrowIfNullOrEmpty(soPin);
         ArgumentException.ThrowIfNullOrEmpty(userPin);
+        // Check-and-create under the directory's lock, or two processes starting at once both find no token and both
+        // initialise a slot, leaving two tokens with this label.
+        using var initialisation = FolderLock.Acquire(directory);
         var configurationPath = UseDirectory(directory);
         var module = Pkcs11Module.Acquire(modulePath);
         try
@@ -115,7 +118,9 @@ public sealed partial class SoftHsmToken
         var configurationPath = Path.Combine(root, "softhsm2.conf");
         if (!File.Exists(configurationPath))
         {
-            File.WriteAllText(configurationPath,
+            // Through a rename, so a process starting meanwhile never reads a half-written configuration.
+            var temporary = $"{configurationPath}.{Guid.NewGuid():N}.tmp";
+            File.WriteAllText(temporary,
                 $"""
                 # Written by R2ps.Tools.SoftHsm.SoftHsmToken.
                 directories.tokendir = {tokens}
@@ -123,6 +128,7 @@ public sealed partial class SoftHsmToken
                 log.level = ERROR
                 slots.removable = false
                 """ + "\n");
+            File.Move(temporary, configurationPath, overwrite: true);
         }
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
         {
