@@ -32,9 +32,11 @@ public sealed class FuzzTargets : IDisposable
     readonly HttpR2psTransport _establisher;
     readonly Capture _captureOnly;
     readonly List<string> _wrappingJwes;
+    readonly (string ClientId, string Kid) _adminVictim;
 
-    FuzzTargets(R2psDevice device, EcPublicKey serverKey, string context, string adminToken, HttpR2psTransport establisher, Capture captureOnly, List<string> wrappingJwes)
+    FuzzTargets(R2psDevice device, EcPublicKey serverKey, string context, string adminToken, HttpR2psTransport establisher, Capture captureOnly, List<string> wrappingJwes, (string, string) adminVictim)
     {
+        _adminVictim = adminVictim;
         _device = device;
         _serverKey = serverKey;
         _context = context;
@@ -55,7 +57,13 @@ public sealed class FuzzTargets : IDisposable
         var keys = await HttpR2psTransport.GetKeysAsync(http, cancellationToken).ConfigureAwait(false);
         var key = SoftwareEcKey.Generate(EcCurve.P256);
         var device = new R2psDevice("fuzz-" + Guid.NewGuid().ToString("N"), Base64Std.Encode(key.PublicKey.ToCompressed()), key);
-        var registered = await new R2psAdminClient(http, adminToken).RegisterAsync(device.ClientId, device.Kid, device.PublicKey, [context], cancellationToken).ConfigureAwait(false);
+        var admin = new R2psAdminClient(http, adminToken);
+        var registered = await admin.RegisterAsync(device.ClientId, device.Kid, device.PublicKey, [context], cancellationToken).ConfigureAwait(false);
+        // The admin target deletes and re-authorises the keys it names: it gets a client of its own, so that the order in
+        // which the targets run never decides whether the envelope and BFF targets still have a registered device.
+        using var victimKey = SoftwareEcKey.Generate(EcCurve.P256);
+        var victim = ("fuzz-admin-" + Guid.NewGuid().ToString("N"), "kid-admin");
+        await admin.RegisterAsync(victim.Item1, victim.Item2, victimKey.PublicKey, [context], cancellationToken).ConfigureAwait(false);
         using (var transport = new HttpR2psTransport(http, device, keys.BffKey))
             await new R2psWallet(device, keys.ServerKeys[context], transport).RegisterPinAsync("fuzz-pin-1234", registered.Authorization, cancellationToken).ConfigureAwait(false);
         var wrapping = recorder.Bodies("/r2ps/v1/service").Select(Encoding.ASCII.GetString).ToList();
@@ -65,7 +73,7 @@ public sealed class FuzzTargets : IDisposable
         // this handler keeps them instead of sending them.
         var captureOnly = new Capture(forward: false);
         var establisher = new HttpR2psTransport(new HttpClient(captureOnly) { BaseAddress = address }, device, keys.BffKey);
-        return new FuzzTargets(device, keys.ServerKeys[context], context, adminToken, establisher, captureOnly, wrapping);
+        return new FuzzTargets(device, keys.ServerKeys[context], context, adminToken, establisher, captureOnly, wrapping, victim);
     }
 
     public Gen<FuzzInput> For(string target) => target switch
@@ -121,10 +129,10 @@ public sealed class FuzzTargets : IDisposable
     {
         var registration = Gen.Constant(0).Select(_ => Registration());
         var segment = Gen.OneOf(
-            Gen.Constant(_device.ClientId),
+            Gen.Constant(_adminVictim.ClientId),
             ArbMap.Default.GeneratorFor<string>().Select(s => s ?? string.Empty),
             Gen.Elements("", ".", "..", "%2F", "a/b", new string('k', 5000), "é😀", "\u0000", "\u0001"));
-        var kid = Gen.OneOf(Gen.Constant(_device.Kid), segment);
+        var kid = Gen.OneOf(Gen.Constant(_adminVictim.Kid), segment);
         Gen<string?> right = Gen.Constant<string?>(_adminToken), none = Gen.Constant<string?>(null);
         var token = Gen.Frequency((12, right), (1, none), (1, Mutations.Text(_adminToken).Select(t => (string?)new string([.. t.Where(c => c is > ' ' and < '\u007f')]))));
         var path = segment.SelectMany(c => kid.Select(k => $"/admin/v1/clients/{Uri.EscapeDataString(c)}/keys/{Uri.EscapeDataString(k)}"));
