@@ -77,6 +77,21 @@ public sealed class ServiceKeyTests(SoftHsmFixture hsm)
         }
     }
 
+    // Found by the BFF fuzz target (issue 10 item 12): a valid HPKE enc, 04 21 c1…, got CKR_MECHANISM_PARAM_INVALID from
+    // C_DeriveKey and the establishment an unauthenticated 500. SoftHSM2 guesses whether pPublicData is a raw point or a
+    // DER OCTET STRING from its first bytes; the points below are ones whose raw encoding it can mistake.
+    [Theory]
+    [InlineData("0421c16b8565376c037b3e2df801af586a52941f7389a47173cdb10e678f7f0b352eb0d5738f56d7b5bbb55bc13912b7bbf4074c9c2e11e87f7e54b6166931658d")]
+    public async Task Ecdh_with_a_peer_whose_raw_encoding_looks_like_der_matches_software(string peerHex)
+    {
+        using var software = SoftwareEcKey.Generate(EcCurve.P256);
+        var hsmKey = await HsmServiceKeys.ImportEcKeyAsync(hsm.Connection, "der-lookalike-" + Guid.NewGuid().ToString("N"), software, Ct);
+        var peer = EcPublicKey.FromSec1(EcCurve.P256, Hex.Decode(peerHex));
+
+        Assert.Equal(software.DeriveSharedSecret(peer), await hsmKey.DeriveSharedSecretAsync(peer, Ct));
+        Assert.Equal(EcCurve.P256.EncodeUncompressed(software.DeriveSharedPoint(peer)), EcCurve.P256.EncodeUncompressed(await hsmKey.DeriveSharedPointAsync(peer, Ct)));
+    }
+
     [Theory]
     [InlineData("P-384")]
     [InlineData("P-521")]
