@@ -186,7 +186,8 @@ public sealed class BffOverRabbitMqTests(BffCluster cluster)
             var down = await Assert.ThrowsAsync<R2psClientException>(() => session.ListKeysAsync(cancellationToken: Ct));
             Assert.Equal(ErrorCode.ServiceUnavailable, down.Code);
             Assert.Equal(503, down.HttpStatus);
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"Answered after {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
+            // An answer, not a hang: the client's timeout plus grace, with room for a loaded machine.
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"Answered after {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
 
             using var ready = await http.GetAsync(new Uri("health/ready", UriKind.Relative), Ct);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MassTransit;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -65,15 +64,15 @@ public abstract class SignSessionHardeningTests(TestDatabaseProvider backend)
     {
         await using var saga = await SagaHarness.StartAsync(backend, options =>
         {
-            options.RequestTimeout = TimeSpan.FromSeconds(2);
+            options.RequestTimeout = TimeSpan.FromSeconds(10);
             options.BusyTimeout = TimeSpan.FromMilliseconds(500);
         });
         var begin = await saga.BeginActiveAsync(TimeSpan.FromMinutes(1));
-        var clock = Stopwatch.StartNew();
 
-        await saga.Commands.BeginLoginAsync(begin, Cancel); // ignored before: the sender waited for its timeout
+        // Ignored before: the sender waited for its timeout, which throws RequestTimeoutException. Returning at all is the
+        // answer; a wall-clock bound would only measure the machine's load.
+        await saga.Commands.BeginLoginAsync(begin, Cancel);
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2));
         var session = await saga.Reader.FindAsync(begin.PakeSessionId, Cancel);
         Assert.Equal(SignSessionPhase.Active, session!.Phase);
         Assert.Equal(SessionMessages.SealedSessionKey, session.SealedSessionKey);

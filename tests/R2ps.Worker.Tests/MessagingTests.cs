@@ -102,14 +102,16 @@ public sealed class MessagingTests
     [Fact]
     public async Task No_worker_on_the_queue_gives_service_unavailable_within_the_timeout()
     {
-        using var host = await StartInMemoryAsync(_ => { });
+        using var host = await StartInMemoryAsync(_ => { }, ShortTimeout);
         var clock = Stopwatch.StartNew();
 
         var reply = await host.Services.GetRequiredService<R2psServiceClient>().SendAsync("hsm", "envelope", Ct);
 
         Assert.Equal(503, reply.Status);
         Assert.Equal("SERVICE_UNAVAILABLE", ErrorCodeOf(reply));
-        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(2));
+        // Not before the timeout (the client waited for it); the upper bound only says "an answer, not a hang", with room
+        // for a loaded machine.
+        Assert.InRange(clock.Elapsed, ShortTimeout, ShortTimeout + TimeSpan.FromSeconds(15));
     }
 
     [Fact]
@@ -145,10 +147,18 @@ public sealed class MessagingTests
         return new ServiceCollection().AddLogging().AddR2psMessaging(configuration).BuildServiceProvider();
     }
 
-    static async Task<IHost> StartInMemoryAsync(Action<IBusRegistrationConfigurator> configureBus)
+    // The no-worker test waits out this timeout; the others get a generous one, because a cold first request on a loaded
+    // machine once took longer than 500 ms and turned a reply test into a 503 (issue 10 item 10).
+    static readonly TimeSpan ShortTimeout = TimeSpan.FromMilliseconds(500);
+    static readonly TimeSpan GenerousTimeout = TimeSpan.FromSeconds(30);
+
+    static async Task<IHost> StartInMemoryAsync(Action<IBusRegistrationConfigurator> configureBus, TimeSpan? requestTimeout = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Messaging:RequestTimeout"] = "00:00:00.500" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Messaging:RequestTimeout"] = (requestTimeout ?? GenerousTimeout).ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        });
         builder.Services.AddR2psMessaging(builder.Configuration, configureBus);
         var host = builder.Build();
         await host.StartAsync(Ct);

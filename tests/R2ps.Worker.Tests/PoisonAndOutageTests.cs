@@ -21,13 +21,13 @@ public sealed class PoisonAndOutageTests(WorkerCluster cluster)
     public async Task A_request_message_without_an_envelope_goes_to_the_error_queue_and_the_caller_gets_server_error()
     {
         var before = await QueueDepthAsync(ErrorQueue);
-        var clock = Stopwatch.StartNew();
 
         var reply = await cluster.Client.SendMessageAsync(WorkerCluster.Context, new HandleR2psRequest(null!), Ct);
 
+        // Answered by the fault, not by the client's timeout: that would be 503 SERVICE_UNAVAILABLE (a wall-clock bound here
+        // would only measure the machine's load).
         Assert.Equal(500, reply.Status);
         Assert.Equal("SERVER_ERROR", ErrorCodeOf(reply));
-        Assert.True(clock.Elapsed < WorkerCluster.ClientTimeout, "The fault was answered at once, not by the client's timeout.");
         await WaitForQueueDepthAsync(ErrorQueue, before + 1);
         Assert.Equal(400, (await cluster.Client.SendAsync(WorkerCluster.Context, "still-serving", Ct)).Status);
     }
@@ -57,8 +57,9 @@ public sealed class PoisonAndOutageTests(WorkerCluster cluster)
 
             Assert.Equal(503, reply.Status);
             Assert.Equal("SERVICE_UNAVAILABLE", ErrorCodeOf(reply));
-            // The client's timeout plus its hard-bound grace, plus scheduling noise.
-            Assert.True(clock.Elapsed < WorkerCluster.ClientTimeout + TimeSpan.FromSeconds(2), $"Answered after {clock.Elapsed.TotalSeconds:0.00} s.");
+            // The bound is the client's timeout plus its hard-bound grace; the slack above it is for a loaded machine, not a
+            // promise. What matters: an answer, not a hang until the test's own cancellation.
+            Assert.True(clock.Elapsed < WorkerCluster.ClientTimeout + TimeSpan.FromSeconds(15), $"Answered after {clock.Elapsed.TotalSeconds:0.00} s.");
         }
         finally
         {
@@ -97,7 +98,7 @@ public sealed class PoisonAndOutageTests(WorkerCluster cluster)
     {
         var clock = Stopwatch.StartNew();
         int depth;
-        while ((depth = await QueueDepthAsync(queue)) < expected && clock.Elapsed < TimeSpan.FromSeconds(10))
+        while ((depth = await QueueDepthAsync(queue)) < expected && clock.Elapsed < TimeSpan.FromSeconds(60))
             await Task.Delay(100, Ct);
         // At least: under load the depth was once seen one higher (cause not confirmed; a poison redelivered after the
         // outage test's broker restart is the suspect). What matters here is that this message reached the error queue.

@@ -13,7 +13,9 @@ namespace R2ps.Worker.Tests;
 public abstract class SessionExpiryTests(WorkerCluster cluster)
 {
     static readonly TimeSpan Ttl = TimeSpan.FromSeconds(2);
-    static readonly TimeSpan Slack = TimeSpan.FromSeconds(1);
+    // How long after its due time the sweeper may take to remove a row. Not a protocol bound (PROTOCOL.md promises refusal
+    // at use after the TTL, which every worker checks); the sweep interval is 250 ms, the rest is room for a loaded machine.
+    static readonly TimeSpan Slack = TimeSpan.FromSeconds(10);
 
     // After a restart the "started" line comes before the bus has connected and the first sweep ran: on a loaded 2-core
     // machine that takes seconds, not the sweep interval (measured: 1.3 s past the restart under a parallel build).
@@ -24,7 +26,7 @@ public abstract class SessionExpiryTests(WorkerCluster cluster)
     ISignSessionReader Sessions => cluster.Services.GetRequiredService<ISignSessionReader>();
 
     [Fact]
-    public async Task A_session_with_a_2_s_ttl_is_refused_and_its_saga_row_removed_within_ttl_plus_1_s()
+    public async Task A_session_with_a_2_s_ttl_is_refused_and_its_saga_row_removed_after_its_ttl()
     {
         var wallet = await cluster.RegisteredWalletAsync("202020", Ct);
         using var session = await wallet.Wallet.LoginAsync("202020", duration: Ttl, cancellationToken: Ct);
