@@ -13,6 +13,7 @@ public static class CliApplication
         DemoCommand.Create(),
         ServeCommand.Create(),
         FuzzCommand.Create(),
+        FaultsCommand.Create(),
         AdminCommand.Create(),
         WalletCommand.Create(),
     };

@@ -47,13 +47,21 @@ internal sealed class E2eCluster : IAsyncDisposable
     /// <summary>Where the broker is: the private node's URI, or the one given (without credentials).</summary>
     public string BrokerDescription { get; private set; } = string.Empty;
 
+    /// <summary>The private broker node; null when the run uses a given broker.</summary>
+    public RabbitMqNode? Node => _node;
+
+    /// <summary>The worker processes, in start order.</summary>
+    public IReadOnlyList<WorkerProcess> Workers => _workers;
+
+    /// <param name="postgres">A PostgreSQL database for the store, the saga and the BFF; null: SQLite files in <paramref name="directory"/>.</param>
     public static async Task<E2eCluster> StartAsync(Uri? rabbitMq, int workers, SoftHsmToken token, string userPin, string userPinFile,
-        string directory, int hsmSessions, Action<string> progress, CancellationToken cancellationToken)
+        string directory, int hsmSessions, Action<string> progress, CancellationToken cancellationToken, string? postgres = null)
     {
         var cluster = new E2eCluster();
         try
         {
-            await cluster.StartCoreAsync(rabbitMq, workers, token, userPin, userPinFile, directory, hsmSessions, progress, cancellationToken).ConfigureAwait(false);
+            await cluster.StartCoreAsync(rabbitMq, workers, token, userPin, userPinFile, directory, hsmSessions, postgres, progress, cancellationToken)
+                .ConfigureAwait(false);
             return cluster;
         }
         catch
@@ -64,7 +72,7 @@ internal sealed class E2eCluster : IAsyncDisposable
     }
 
     private async Task StartCoreAsync(Uri? rabbitMq, int workers, SoftHsmToken token, string userPin, string userPinFile, string directory, int hsmSessions,
-        Action<string> progress, CancellationToken cancellationToken)
+        string? postgres, Action<string> progress, CancellationToken cancellationToken)
     {
         Uri broker;
         if (rabbitMq is null)
@@ -88,7 +96,8 @@ internal sealed class E2eCluster : IAsyncDisposable
             await HsmServiceKeys.GetOrCreateServerKeyAsync(connection, hsmOptions.ServerKeyLabel, cancellationToken).ConfigureAwait(false);
         }
 
-        var store = $"Data Source={Path.Combine(directory, "r2ps.db")}";
+        var store = postgres ?? $"Data Source={Path.Combine(directory, "r2ps.db")}";
+        var provider = postgres is null ? "sqlite" : "postgres";
         var sessions = hsmSessions.ToString(CultureInfo.InvariantCulture);
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -101,7 +110,9 @@ internal sealed class E2eCluster : IAsyncDisposable
             ["Messaging__Transport"] = "rabbitmq",
             ["Messaging__RequestTimeout"] = RequestTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["RabbitMq__Uri"] = broker.ToString(),
+            ["Store__Provider"] = provider,
             ["Store__ConnectionString"] = store,
+            ["SignSessions__Provider"] = provider,
             ["SignSessions__ConnectionString"] = store,
             ["Worker__Context"] = Context,
             ["Logging__LogLevel__Default"] = "Information", // the worker's "started" line is Information
@@ -126,7 +137,8 @@ internal sealed class E2eCluster : IAsyncDisposable
             ["Hsm:TokenLabel"] = token.Label,
             ["Hsm:UserPinFile"] = userPinFile,
             ["Hsm:SessionPoolSize"] = sessions,
-            ["Bff:ConnectionString"] = $"Data Source={Path.Combine(directory, "bff.db")}",
+            ["Bff:Provider"] = provider,
+            ["Bff:ConnectionString"] = postgres ?? $"Data Source={Path.Combine(directory, "bff.db")}",
             ["Admin:Token"] = _adminToken,
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");

@@ -130,6 +130,17 @@ public sealed class PostgreSqlNode : IAsyncDisposable
         return ConnectionString(name);
     }
 
+    /// <summary>Restarts the server on the same port and data (fast shutdown, down for <paramref name="down"/>, start): what a failover or a maintenance restart looks like to clients.</summary>
+    public async Task RestartAsync(TimeSpan down, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await StopServerAsync().ConfigureAwait(false);
+        _process?.Dispose();
+        _process = null;
+        await Task.Delay(down, cancellationToken).ConfigureAwait(false);
+        await StartServerAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the server (fast shutdown, then a kill if it lingers) and deletes its folder.</summary>
     public async ValueTask DisposeAsync()
     {
