@@ -347,6 +347,41 @@ public class ErrorCodeTests
     }
 
     [Fact]
+    public async Task A_database_that_is_down_is_service_unavailable_with_a_generic_message()
+    {
+        using var harness = new ServiceHarness();
+        var wallet = await harness.RegisteredWalletAsync("111111");
+        using var session = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        harness.Store.BeforePut = _ => throw new SimulatedDatabaseFailure(transient: true);
+
+        var error = await Assert.ThrowsAsync<R2psClientException>(() => session.ChangePinAsync("222222", Ct));
+
+        Assert.Equal(ErrorCode.ServiceUnavailable, error.Code);
+        Assert.Equal(503, error.HttpStatus);
+        Assert.DoesNotContain("Simulated", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_database_failure_that_is_not_transient_stays_server_error()
+    {
+        using var harness = new ServiceHarness();
+        var wallet = await harness.RegisteredWalletAsync("111111");
+        using var session = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        harness.Store.BeforePut = _ => throw new SimulatedDatabaseFailure(transient: false);
+
+        var error = await Assert.ThrowsAsync<R2psClientException>(() => session.ChangePinAsync("222222", Ct));
+
+        Assert.Equal(ErrorCode.ServerError, error.Code);
+        Assert.DoesNotContain("Simulated", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>What Npgsql throws for a refused connection (IsTransient) or, not transient, a failed constraint.</summary>
+    sealed class SimulatedDatabaseFailure(bool transient) : System.Data.Common.DbException("Simulated database failure.")
+    {
+        public override bool IsTransient => transient;
+    }
+
+    [Fact]
     public async Task A_cancelled_request_is_service_unavailable()
     {
         using var harness = new ServiceHarness();

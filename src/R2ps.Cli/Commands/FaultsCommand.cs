@@ -36,7 +36,7 @@ internal static class FaultsCommand
         var before = Bounded("--before", "Seconds of load before the fault.", 5, 1, 300);
         var down = Bounded("--down", "Seconds the broker or database stays down.", 5, 1, 120);
         var after = Bounded("--after", "Seconds of load after the fault ended.", 20, 1, 600);
-        var keygenEvery = Bounded("--keygen-every", "Every n-th request of a wallet creates a key instead of signing.", 10, 1, 10_000);
+        var keysPerWallet = Bounded("--keys-per-wallet", "Keys each wallet creates during the drill, spread over it (one more exists before; the service allows 10 per curve by default).", 9, 0, 9);
         var json = CommonOptions.Json();
         var command = new Command(name, fault switch
         {
@@ -45,7 +45,7 @@ internal static class FaultsCommand
             _ => "PostgreSQL (store, saga, BFF) restarted while wallets sign.",
         })
         {
-            wallets, before, after, keygenEvery, json,
+            wallets, before, after, keysPerWallet, json,
         };
         if (fault != FaultKind.WorkerKill) command.Options.Add(down);
         command.SetAction(async (parse, cancellationToken) =>
@@ -53,7 +53,7 @@ internal static class FaultsCommand
             var console = ServeCommand.ConsoleFor(parse);
             var asJson = parse.GetValue(json);
             var settings = new FaultSettings(fault, parse.GetValue(wallets), TimeSpan.FromSeconds(parse.GetValue(before)),
-                TimeSpan.FromSeconds(parse.GetValue(down)), TimeSpan.FromSeconds(parse.GetValue(after)), parse.GetValue(keygenEvery));
+                TimeSpan.FromSeconds(parse.GetValue(down)), TimeSpan.FromSeconds(parse.GetValue(after)), parse.GetValue(keysPerWallet));
             var result = await FaultDrill.RunAsync(settings, line => { if (!asJson) Console.Error.WriteLine("… " + line); }, cancellationToken);
             var violations = result.Violations();
             if (asJson)

@@ -31,8 +31,13 @@ public enum FaultKind
 /// <param name="Before">Load before the fault.</param>
 /// <param name="Down">How long the broker or database stays down (not used by <see cref="FaultKind.WorkerKill"/>).</param>
 /// <param name="After">Load after the fault ended.</param>
-/// <param name="KeygenEvery">Every n-th request of a wallet creates a key instead of signing (what "no key lost or duplicated" counts).</param>
-public sealed record FaultSettings(FaultKind Fault, int Wallets, TimeSpan Before, TimeSpan Down, TimeSpan After, int KeygenEvery);
+/// <param name="KeysPerWallet">Keys each wallet creates during the drill, spread evenly over it (what "no key lost or duplicated"
+/// counts); with the one made before, at most the service's <c>MaxKeysPerCurve</c> (10 by default).</param>
+public sealed record FaultSettings(FaultKind Fault, int Wallets, TimeSpan Before, TimeSpan Down, TimeSpan After, int KeysPerWallet)
+{
+    /// <summary>Before + down + after: when the wallets' key creations are due.</summary>
+    public TimeSpan Planned => Before + (Fault == FaultKind.WorkerKill ? TimeSpan.Zero : Down) + After;
+}
 
 /// <summary>Counts of one drill. "Answered" means an HTTP response with the protocol's body; a refusal is an answer.</summary>
 /// <param name="Requests">Requests sent during the load.</param>
@@ -158,7 +163,7 @@ public static class FaultDrill
             var clock = Stopwatch.StartNew();
             var outcomes = new ConcurrentBag<Outcome>();
             using var stop = new CancellationTokenSource();
-            var load = wallets.Select(w => Task.Run(() => LoadAsync(w, settings.KeygenEvery, clock, outcomes, stop.Token), CancellationToken.None)).ToList();
+            var load = wallets.Select(w => Task.Run(() => LoadAsync(w, settings, clock, outcomes, stop.Token), CancellationToken.None)).ToList();
 
             progress(string.Create(CultureInfo.InvariantCulture, $"Load for {settings.Before.TotalSeconds:0.#} s before the fault"));
             await Task.Delay(settings.Before, cancellationToken).ConfigureAwait(false);
@@ -225,12 +230,16 @@ public static class FaultDrill
         }
     }
 
-    private static async Task LoadAsync(DrillWallet wallet, int keygenEvery, Stopwatch clock, ConcurrentBag<Outcome> outcomes, CancellationToken stop)
+    private static async Task LoadAsync(DrillWallet wallet, FaultSettings settings, Stopwatch clock, ConcurrentBag<Outcome> outcomes, CancellationToken stop)
     {
         var hash = SHA256.HashData("r2ps fault drill"u8);
-        for (var i = 1; !stop.IsCancellationRequested; i++)
+        var keygens = 0;
+        while (!stop.IsCancellationRequested)
         {
-            var keygen = i % keygenEvery == 0;
+            // The k-th of K key creations is due at k/(K+1) of the planned drill, so some fall before, some during and
+            // some after the fault; the rest of the requests sign.
+            var keygen = keygens < settings.KeysPerWallet && clock.Elapsed >= settings.Planned * (keygens + 1) / (settings.KeysPerWallet + 1);
+            if (keygen) keygens++;
             var started = clock.Elapsed;
             string? refusal = null;
             var unanswered = false;
