@@ -50,6 +50,16 @@ public sealed class BffOptions
     /// <summary>Most device keys cached at once.</summary>
     public int DeviceKeyCacheSize { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long an unknown (or revoked) <c>(client_id, kid)</c> is remembered as unknown, so repeated establishments for it
+    /// cost no broker round trip. Short: a client registered through another BFF is found once this passes (through this
+    /// BFF's admin API at once). 0 disables the negative cache.
+    /// </summary>
+    public TimeSpan UnknownDeviceKeyCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most unknown device keys remembered at once; further misses are not cached.</summary>
+    public int UnknownDeviceKeyCacheSize { get; set; } = 10_000;
+
     /// <summary>The label of the BFF's P-256 key in the HSM token (section <c>Hsm</c>); created when absent.</summary>
     public string KeyLabel { get; set; } = "r2ps-bff-key";
 
@@ -108,6 +118,10 @@ public sealed class BffOptionsValidator : IValidateOptions<BffOptions>
             failures.Add($"{s}:DeviceKeyCacheLifetime must be between 0 and 10 min.");
         if (options.DeviceKeyCacheSize is < 1 or > 10_000_000)
             failures.Add($"{s}:DeviceKeyCacheSize must be between 1 and 10,000,000.");
+        if (options.UnknownDeviceKeyCacheLifetime < TimeSpan.Zero || options.UnknownDeviceKeyCacheLifetime > TimeSpan.FromMinutes(5))
+            failures.Add($"{s}:UnknownDeviceKeyCacheLifetime must be between 0 and 5 min.");
+        if (options.UnknownDeviceKeyCacheSize is < 1 or > 10_000_000)
+            failures.Add($"{s}:UnknownDeviceKeyCacheSize must be between 1 and 10,000,000.");
         if (string.IsNullOrWhiteSpace(options.KeyLabel) || string.IsNullOrWhiteSpace(options.SealingKeyLabel))
             failures.Add($"{s}:KeyLabel and {s}:SealingKeyLabel must not be empty.");
         else if (string.Equals(options.KeyLabel, options.SealingKeyLabel, StringComparison.Ordinal))

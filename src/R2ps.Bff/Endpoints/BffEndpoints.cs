@@ -126,6 +126,8 @@ public static partial class BffEndpoints
         var (code, codeHash) = NewRegistrationCode();
         var outcome = await directory.AdminAsync<RegisterClient, ClientRegistered>(
             new RegisterClient(registration.ClientId, registration.Kid, spki, registration.Contexts, codeHash), cancellationToken).ConfigureAwait(false);
+        if (outcome is ClientRegistered)
+            directory.ForgetUnknownDeviceKey(registration.ClientId, registration.Kid); // a miss cached a moment ago must not hide it
         return outcome switch
         {
             ClientRegistered done => HttpIo.Json(new AdminClientRegistered(done.ClientId, done.Kid, code,
