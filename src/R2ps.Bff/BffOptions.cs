@@ -69,8 +69,17 @@ public sealed class BffOptions
     /// <summary>How often expired device sessions and nonces are removed.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long <c>/health/ready</c> waits for a worker of each context.</summary>
+    /// <summary>How long the readiness probe waits for a worker of each context.</summary>
     public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often the background readiness probe asks the database and the workers; <c>/health/ready</c> answers from its
+    /// last report (the broker connection is read live, it costs nothing), so calls of the route cost no broker traffic.
+    /// </summary>
+    public TimeSpan ReadinessProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How soon the probe asks again after a failed probe (at most <see cref="ReadinessProbeInterval"/>), so readiness returns quickly.</summary>
+    public TimeSpan ReadinessProbeRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>The admin API (configuration section <c>Admin</c>).</summary>
@@ -130,6 +139,10 @@ public sealed class BffOptionsValidator : IValidateOptions<BffOptions>
             failures.Add($"{s}:SweepInterval must be between 100 ms and 1 h.");
         if (options.ReadinessTimeout < TimeSpan.FromMilliseconds(100) || options.ReadinessTimeout > TimeSpan.FromMinutes(1))
             failures.Add($"{s}:ReadinessTimeout must be between 100 ms and 1 min.");
+        if (options.ReadinessProbeInterval < TimeSpan.FromMilliseconds(100) || options.ReadinessProbeInterval > TimeSpan.FromMinutes(10))
+            failures.Add($"{s}:ReadinessProbeInterval must be between 100 ms and 10 min.");
+        if (options.ReadinessProbeRetryInterval < TimeSpan.FromMilliseconds(100) || options.ReadinessProbeRetryInterval > options.ReadinessProbeInterval)
+            failures.Add($"{s}:ReadinessProbeRetryInterval must be between 100 ms and ReadinessProbeInterval.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using R2ps.Bff.Broker;
+using R2ps.Bff.Health;
 using R2ps.Bff.Sessions;
 using R2ps.Contracts;
 using R2ps.Crypto.Encoding;
@@ -203,25 +204,15 @@ public static partial class BffEndpoints
         return MethodNotAllowed();
     }
 
-    static async Task<IResult> ReadyAsync(IBusControl bus, DeviceSessionStore store, ServiceDirectory directory, IOptions<BffOptions> options,
-        CancellationToken cancellationToken)
+    // From the probe's last report (ReadinessProbe), not by asking the workers on every call; the broker connection is
+    // read live (a field read), so a broker that just went down shows at once.
+    static async Task<IResult> ReadyAsync(IBusControl bus, ReadinessProbe probe, CancellationToken cancellationToken)
     {
         var broker = bus.CheckHealth().Status == BusHealthStatus.Healthy;
-        bool database;
-        try
-        {
-            database = await store.IsReachableAsync(cancellationToken).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Any failure to reach the database is "not ready", reported, not thrown.
-        catch (Exception e) when (e is not OperationCanceledException)
-#pragma warning restore CA1031
-        {
-            database = false;
-        }
-
-        var workers = broker && await directory.WorkersAnswerAsync(options.Value.ReadinessTimeout, cancellationToken).ConfigureAwait(false);
-        var checks = new { broker, store = database, workers };
-        return broker && database && workers
+        var report = await probe.CurrentAsync(cancellationToken).ConfigureAwait(false);
+        var workers = broker && report.Workers;
+        var checks = new { broker, store = report.Store, workers };
+        return broker && report.Store && workers
             ? Results.Json(new { status = "ready", checks })
             : Results.Json(new { error_code = ErrorCode.ServiceUnavailable.ToWire(), error_message = "Not ready.", checks },
                 statusCode: StatusCodes.Status503ServiceUnavailable);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using R2ps.Bff.Broker;
+using R2ps.Bff.Health;
 using R2ps.Bff.Sessions;
 using R2ps.Crypto.SelfTest;
 using R2ps.Hsm;
@@ -67,6 +68,8 @@ public static class BffHostingExtensions
         services.AddHostedService<BffStartup>();
         services.AddHostedService<BffSchemaInitializer>();
         services.AddHostedService<DeviceSessionSweeper>();
+        services.TryAddSingleton<ReadinessProbe>();
+        services.AddHostedService(provider => provider.GetRequiredService<ReadinessProbe>());
 
         if (!services.Any(d => d.ServiceType == typeof(R2psServiceClient)))
             services.AddR2psMessaging(configuration);
