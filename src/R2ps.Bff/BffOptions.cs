@@ -60,6 +60,9 @@ public sealed class BffOptions
     /// <summary>Most unknown device keys remembered at once; further misses are not cached.</summary>
     public int UnknownDeviceKeyCacheSize { get; set; } = 10_000;
 
+    /// <summary>The rate limits per remote address and per <c>client_id</c> (section <c>Bff:RateLimit</c>).</summary>
+    public BffRateLimitOptions RateLimit { get; set; } = new();
+
     /// <summary>The label of the BFF's P-256 key in the HSM token (section <c>Hsm</c>); created when absent.</summary>
     public string KeyLabel { get; set; } = "r2ps-bff-key";
 
@@ -80,6 +83,31 @@ public sealed class BffOptions
 
     /// <summary>How soon the probe asks again after a failed probe (at most <see cref="ReadinessProbeInterval"/>), so readiness returns quickly.</summary>
     public TimeSpan ReadinessProbeRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// The BFF's rate limits (section <c>Bff:RateLimit</c>): a token bucket of <c>Permits</c> that refills every <c>Period</c>,
+/// per remote address (IPv6 per /64) and per <c>client_id</c>. A refusal is 429 with <c>Retry-After</c>. The defaults
+/// are ceilings far above what wallets, the demo and the benchmarks send (a wallet makes a few requests a second), so
+/// they only stop floods; tighten them for a deployment. Behind a reverse proxy every request has the proxy's address:
+/// size the per-address limit for that, or limit at the proxy.
+/// </summary>
+public sealed class BffRateLimitOptions
+{
+    /// <summary>Whether the limits apply.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Requests one remote address may make per <see cref="PerAddressPeriod"/> (also the burst).</summary>
+    public int PerAddressPermits { get; set; } = 20_000;
+
+    /// <summary>The period of <see cref="PerAddressPermits"/>.</summary>
+    public TimeSpan PerAddressPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Requests naming one <c>client_id</c> per <see cref="PerClientPeriod"/> (also the burst).</summary>
+    public int PerClientPermits { get; set; } = 2_000;
+
+    /// <summary>The period of <see cref="PerClientPermits"/>.</summary>
+    public TimeSpan PerClientPeriod { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>The admin API (configuration section <c>Admin</c>).</summary>
@@ -139,6 +167,17 @@ public sealed class BffOptionsValidator : IValidateOptions<BffOptions>
             failures.Add($"{s}:SweepInterval must be between 100 ms and 1 h.");
         if (options.ReadinessTimeout < TimeSpan.FromMilliseconds(100) || options.ReadinessTimeout > TimeSpan.FromMinutes(1))
             failures.Add($"{s}:ReadinessTimeout must be between 100 ms and 1 min.");
+        if (options.RateLimit is not { } limits)
+            failures.Add($"{s}:RateLimit must be set.");
+        else
+        {
+            if (limits.PerAddressPermits is < 1 or > 10_000_000 || limits.PerClientPermits is < 1 or > 10_000_000)
+                failures.Add($"{s}:RateLimit:PerAddressPermits and {s}:RateLimit:PerClientPermits must be between 1 and 10,000,000.");
+            if (limits.PerAddressPeriod < TimeSpan.FromMilliseconds(100) || limits.PerAddressPeriod > TimeSpan.FromHours(24)
+                || limits.PerClientPeriod < TimeSpan.FromMilliseconds(100) || limits.PerClientPeriod > TimeSpan.FromHours(24))
+                failures.Add($"{s}:RateLimit:PerAddressPeriod and {s}:RateLimit:PerClientPeriod must be between 100 ms and 24 h.");
+        }
+
         if (options.ReadinessProbeInterval < TimeSpan.FromMilliseconds(100) || options.ReadinessProbeInterval > TimeSpan.FromMinutes(10))
             failures.Add($"{s}:ReadinessProbeInterval must be between 100 ms and 10 min.");
         if (options.ReadinessProbeRetryInterval < TimeSpan.FromMilliseconds(100) || options.ReadinessProbeRetryInterval > options.ReadinessProbeInterval)

@@ -43,6 +43,10 @@ public static partial class BffEndpoints
     public static IEndpointRouteBuilder MapR2psBff(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        // The per-address rate limit runs as middleware, before routing's work and any body is read. Every host maps the
+        // BFF on its WebApplication, which is also the application builder.
+        if (endpoints is IApplicationBuilder app)
+            app.UseRateLimiter();
         var group = endpoints.MapGroup(string.Empty);
         group.AddEndpointFilter(async (context, next) =>
         {
@@ -88,14 +92,16 @@ public static partial class BffEndpoints
         return HttpIo.Json(created, StatusCodes.Status201Created);
     }
 
-    static async Task<IResult> ServiceAsync(HttpContext http, DeviceSessionService sessions, R2psServiceClient client, IOptions<BffOptions> options,
-        CancellationToken cancellationToken)
+    static async Task<IResult> ServiceAsync(HttpContext http, DeviceSessionService sessions, R2psServiceClient client, BffRateLimits limits,
+        IOptions<BffOptions> options, CancellationToken cancellationToken)
     {
         HttpIo.RequireContentType(http.Request, HttpIo.JoseMediaType);
         var body = HttpIo.Ascii(await HttpIo.ReadBodyAsync(http.Request, options.Value.MaxBodyBytes, cancellationToken).ConfigureAwait(false));
         var (session, envelope, context) = await sessions.OpenCallAsync(body, cancellationToken).ConfigureAwait(false);
         using (session)
         {
+            // The client is known from the device session; limited before the broker and the worker's HSM work.
+            limits.AcquireForClient(session.ClientId);
             var reply = await client.SendAsync(context, envelope, cancellationToken).ConfigureAwait(false);
             return reply.Status == StatusCodes.Status200OK
                 ? Results.Text(DeviceSessionService.WrapResponse(session, reply.Body), HttpIo.JoseMediaType, Encoding.ASCII)
@@ -103,14 +109,18 @@ public static partial class BffEndpoints
         }
     }
 
-    static async Task<IResult> PlainAsync(HttpRequest request, R2psServiceClient client, IOptions<BffOptions> options, CancellationToken cancellationToken)
+    static async Task<IResult> PlainAsync(HttpRequest request, R2psServiceClient client, BffRateLimits limits, IOptions<BffOptions> options,
+        CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (!settings.PlainR2psEnabled)
             return HttpIo.Error(ErrorCode.AccessDenied, "The plain R2PS route is disabled here; use a device session (/r2ps/v1/device-sessions).");
         HttpIo.RequireContentType(request, HttpIo.JoseMediaType);
         var envelope = HttpIo.Ascii(await HttpIo.ReadBodyAsync(request, settings.MaxEnvelopeBytes, cancellationToken).ConfigureAwait(false));
-        var context = ServerEnvelope.Parse(envelope, settings.MaxEnvelopeBytes).Payload.Context;
+        var payload = ServerEnvelope.Parse(envelope, settings.MaxEnvelopeBytes).Payload;
+        // The (unverified) client_id of the envelope: limited before the broker round trip and the worker's checks.
+        limits.AcquireForClient(payload.ClientId);
+        var context = payload.Context;
         var reply = await client.SendAsync(context, envelope, cancellationToken).ConfigureAwait(false);
         return HttpIo.Passthrough(reply.Status, reply.Body, reply.Status == StatusCodes.Status200OK ? HttpIo.JoseMediaType : HttpIo.JsonMediaType);
     }
@@ -267,6 +277,9 @@ public static partial class BffEndpoints
     {
         switch (exception)
         {
+            case RateLimitedException limited:
+                http.Response.Headers.RetryAfter = BffRateLimits.RetryAfterSeconds(limited.RetryAfter);
+                return RateLimitedException.Answer(limited.Message);
             case DeviceSessionRejectedException rejected:
                 http.Response.Headers.WWWAuthenticate = HttpIo.DeviceSessionChallenge;
                 return HttpIo.Error(ErrorCode.Unauthorized, rejected.Message);
