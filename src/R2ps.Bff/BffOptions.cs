@@ -50,6 +50,19 @@ public sealed class BffOptions
     /// <summary>Most device keys cached at once.</summary>
     public int DeviceKeyCacheSize { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long an unknown (or revoked) <c>(client_id, kid)</c> is remembered as unknown, so repeated establishments for it
+    /// cost no broker round trip. Short: a client registered through another BFF is found once this passes (through this
+    /// BFF's admin API at once). 0 disables the negative cache.
+    /// </summary>
+    public TimeSpan UnknownDeviceKeyCacheLifetime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most unknown device keys remembered at once; further misses are not cached.</summary>
+    public int UnknownDeviceKeyCacheSize { get; set; } = 10_000;
+
+    /// <summary>The rate limits per remote address and per <c>client_id</c> (section <c>Bff:RateLimit</c>).</summary>
+    public BffRateLimitOptions RateLimit { get; set; } = new();
+
     /// <summary>The label of the BFF's P-256 key in the HSM token (section <c>Hsm</c>); created when absent.</summary>
     public string KeyLabel { get; set; } = "r2ps-bff-key";
 
@@ -59,8 +72,42 @@ public sealed class BffOptions
     /// <summary>How often expired device sessions and nonces are removed.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long <c>/health/ready</c> waits for a worker of each context.</summary>
+    /// <summary>How long the readiness probe waits for a worker of each context.</summary>
     public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often the background readiness probe asks the database and the workers; <c>/health/ready</c> answers from its
+    /// last report (the broker connection is read live, it costs nothing), so calls of the route cost no broker traffic.
+    /// </summary>
+    public TimeSpan ReadinessProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How soon the probe asks again after a failed probe (at most <see cref="ReadinessProbeInterval"/>), so readiness returns quickly.</summary>
+    public TimeSpan ReadinessProbeRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// The BFF's rate limits (section <c>Bff:RateLimit</c>): a token bucket of <c>Permits</c> that refills every <c>Period</c>,
+/// per remote address (IPv6 per /64) and per <c>client_id</c>. A refusal is 429 with <c>Retry-After</c>. The defaults
+/// are ceilings far above what wallets, the demo and the benchmarks send (a wallet makes a few requests a second), so
+/// they only stop floods; tighten them for a deployment. Behind a reverse proxy every request has the proxy's address:
+/// size the per-address limit for that, or limit at the proxy.
+/// </summary>
+public sealed class BffRateLimitOptions
+{
+    /// <summary>Whether the limits apply.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Requests one remote address may make per <see cref="PerAddressPeriod"/> (also the burst).</summary>
+    public int PerAddressPermits { get; set; } = 20_000;
+
+    /// <summary>The period of <see cref="PerAddressPermits"/>.</summary>
+    public TimeSpan PerAddressPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Requests naming one <c>client_id</c> per <see cref="PerClientPeriod"/> (also the burst).</summary>
+    public int PerClientPermits { get; set; } = 2_000;
+
+    /// <summary>The period of <see cref="PerClientPermits"/>.</summary>
+    public TimeSpan PerClientPeriod { get; set; } = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>The admin API (configuration section <c>Admin</c>).</summary>
@@ -108,6 +155,10 @@ public sealed class BffOptionsValidator : IValidateOptions<BffOptions>
             failures.Add($"{s}:DeviceKeyCacheLifetime must be between 0 and 10 min.");
         if (options.DeviceKeyCacheSize is < 1 or > 10_000_000)
             failures.Add($"{s}:DeviceKeyCacheSize must be between 1 and 10,000,000.");
+        if (options.UnknownDeviceKeyCacheLifetime < TimeSpan.Zero || options.UnknownDeviceKeyCacheLifetime > TimeSpan.FromMinutes(5))
+            failures.Add($"{s}:UnknownDeviceKeyCacheLifetime must be between 0 and 5 min.");
+        if (options.UnknownDeviceKeyCacheSize is < 1 or > 10_000_000)
+            failures.Add($"{s}:UnknownDeviceKeyCacheSize must be between 1 and 10,000,000.");
         if (string.IsNullOrWhiteSpace(options.KeyLabel) || string.IsNullOrWhiteSpace(options.SealingKeyLabel))
             failures.Add($"{s}:KeyLabel and {s}:SealingKeyLabel must not be empty.");
         else if (string.Equals(options.KeyLabel, options.SealingKeyLabel, StringComparison.Ordinal))
@@ -116,6 +167,21 @@ public sealed class BffOptionsValidator : IValidateOptions<BffOptions>
             failures.Add($"{s}:SweepInterval must be between 100 ms and 1 h.");
         if (options.ReadinessTimeout < TimeSpan.FromMilliseconds(100) || options.ReadinessTimeout > TimeSpan.FromMinutes(1))
             failures.Add($"{s}:ReadinessTimeout must be between 100 ms and 1 min.");
+        if (options.RateLimit is not { } limits)
+            failures.Add($"{s}:RateLimit must be set.");
+        else
+        {
+            if (limits.PerAddressPermits is < 1 or > 10_000_000 || limits.PerClientPermits is < 1 or > 10_000_000)
+                failures.Add($"{s}:RateLimit:PerAddressPermits and {s}:RateLimit:PerClientPermits must be between 1 and 10,000,000.");
+            if (limits.PerAddressPeriod < TimeSpan.FromMilliseconds(100) || limits.PerAddressPeriod > TimeSpan.FromHours(24)
+                || limits.PerClientPeriod < TimeSpan.FromMilliseconds(100) || limits.PerClientPeriod > TimeSpan.FromHours(24))
+                failures.Add($"{s}:RateLimit:PerAddressPeriod and {s}:RateLimit:PerClientPeriod must be between 100 ms and 24 h.");
+        }
+
+        if (options.ReadinessProbeInterval < TimeSpan.FromMilliseconds(100) || options.ReadinessProbeInterval > TimeSpan.FromMinutes(10))
+            failures.Add($"{s}:ReadinessProbeInterval must be between 100 ms and 10 min.");
+        if (options.ReadinessProbeRetryInterval < TimeSpan.FromMilliseconds(100) || options.ReadinessProbeRetryInterval > options.ReadinessProbeInterval)
+            failures.Add($"{s}:ReadinessProbeRetryInterval must be between 100 ms and ReadinessProbeInterval.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -14,7 +14,8 @@ namespace R2ps.Service;
 /// The HSM service core: one R2PS request envelope in, one <see cref="ServiceReply"/> out. Validates in the exact order
 /// of PROTOCOL.md 1.1 (cheap, unauthenticated checks first; state changes only after the signature verified), runs the
 /// handler of the service type, and answers with a signed response or the plain error body. Never throws to the
-/// caller: an unexpected fault becomes SERVER_ERROR with a generic message. Every request is audited.
+/// caller: an unexpected fault becomes SERVER_ERROR with a generic message. Every authenticated request is audited; a
+/// refusal before the signature verified is counted in <see cref="R2psServiceMetrics"/> instead.
 /// </summary>
 public sealed partial class R2psRequestProcessor
 {
@@ -93,7 +94,12 @@ public sealed partial class R2psRequestProcessor
         var serviceType = R2psServiceMetrics.ServiceTypeOf(trace.Type);
         _metrics?.RecordRequest(serviceType, outcome, Stopwatch.GetElapsedTime(started));
         R2psServiceActivity.Complete(activity, serviceType, reply.Status, outcome);
-        await AuditAsync(trace, reply, outcome).ConfigureAwait(false);
+        // Authenticated requests are audited; a refusal before the signature verified is only counted (issue 10 item 2):
+        // anyone can send those, and a row each would let a stranger turn requests into database writes.
+        if (trace.Authenticated)
+            await AuditAsync(trace, reply, outcome).ConfigureAwait(false);
+        else
+            _metrics?.RecordUnauthenticatedRefusal(serviceType, outcome);
         return reply;
     }
 

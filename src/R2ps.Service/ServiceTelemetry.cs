@@ -15,6 +15,9 @@ public sealed class R2psServiceMetrics : IDisposable
     /// <summary>The meter's name.</summary>
     public const string MeterName = "R2ps.Service";
 
+    /// <summary>The counter of refusals before authentication (<see cref="RecordUnauthenticatedRefusal"/>).</summary>
+    public const string UnauthenticatedRefusalsName = "r2ps.service.unauthenticated_refusals";
+
     /// <summary>Tag: the request's service type (<c>hsm_ecdsa</c>, …; <c>unknown</c> for a type the protocol lacks, <c>none</c> before one was read).</summary>
     public const string ServiceTypeTag = "r2ps.service_type";
 
@@ -34,6 +37,7 @@ public sealed class R2psServiceMetrics : IDisposable
     readonly Counter<long> _requests;
     readonly Histogram<double> _duration;
     readonly Counter<long> _errors;
+    readonly Counter<long> _unauthenticatedRefusals;
 
     /// <summary>Creates the instruments on a meter of <paramref name="meterFactory"/> (the host's), or on an own meter.</summary>
     public R2psServiceMetrics(IMeterFactory? meterFactory = null)
@@ -44,6 +48,8 @@ public sealed class R2psServiceMetrics : IDisposable
             "Time from taking an R2PS envelope to having its answer, by service type and outcome.", tags: null,
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _errors = _meter.CreateCounter<long>("r2ps.service.errors", "{error}", "R2PS requests answered with an error, by service type and error code.");
+        _unauthenticatedRefusals = _meter.CreateCounter<long>(UnauthenticatedRefusalsName, "{request}",
+            "R2PS requests refused before the client's signature verified (not audited row by row), by service type and error code.");
     }
 
     /// <summary>Records one handled request.</summary>
@@ -56,6 +62,13 @@ public sealed class R2psServiceMetrics : IDisposable
         if (!string.Equals(outcome, ProtocolConstants.Ok, StringComparison.Ordinal))
             _errors.Add(1, type, new KeyValuePair<string, object?>(ErrorCodeTag, outcome));
     }
+
+    /// <summary>
+    /// Counts one request refused before its signature verified (unknown client, bad JWS, …). Such refusals are counted
+    /// here instead of written to the audit log: anyone can send them, so a row each would let a stranger fill the database.
+    /// </summary>
+    public void RecordUnauthenticatedRefusal(string serviceType, string errorCode) =>
+        _unauthenticatedRefusals.Add(1, new KeyValuePair<string, object?>(ServiceTypeTag, serviceType), new KeyValuePair<string, object?>(ErrorCodeTag, errorCode));
 
     /// <summary>The tag value for a service type as read from a request: only known types pass through.</summary>
     public static string ServiceTypeOf(string? type) => type is null ? "none" : ServiceTypes.IsKnown(type) ? type : "unknown";

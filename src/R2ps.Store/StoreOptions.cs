@@ -40,8 +40,17 @@ public sealed class StoreOptions
     /// <summary>How long a lockout lasts.</summary>
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>How often the hosted service removes expired nonces.</summary>
+    /// <summary>
+    /// How often the hosted service removes expired nonces and audit entries past <see cref="AuditRetention"/> (the name is
+    /// kept from when it pruned nonces only).
+    /// </summary>
     public TimeSpan NoncePruneInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long an audit entry is kept; older ones are pruned (issue 10 item 2: the log must not grow without bound).</summary>
+    public TimeSpan AuditRetention { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>Most rows one pruning statement deletes; a backlog goes in several short statements, not one long lock.</summary>
+    public int PruneBatchSize { get; set; } = 1000;
 
     /// <summary>Largest OPAQUE registration record accepted (a P-256 record is 129 bytes).</summary>
     public int MaxOpaqueRecordBytes { get; set; } = 1024;

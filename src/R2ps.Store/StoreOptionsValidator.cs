@@ -27,6 +27,17 @@ public sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
 
         RequireAtLeast(failures, "LockoutDuration", options.LockoutDuration, TimeSpan.FromSeconds(1));
         RequireAtLeast(failures, "NoncePruneInterval", options.NoncePruneInterval, TimeSpan.FromSeconds(1));
+        RequireAtLeast(failures, "AuditRetention", options.AuditRetention, TimeSpan.FromMinutes(1));
+        if (options.AuditRetention > TimeSpan.FromDays(3650))
+        {
+            failures.Add("Store:AuditRetention must be at most 3650 days.");
+        }
+
+        if (options.PruneBatchSize is < 1 or > 100_000)
+        {
+            failures.Add("Store:PruneBatchSize must be between 1 and 100,000.");
+        }
+
         RequirePositive(failures, "MaxOpaqueRecordBytes", options.MaxOpaqueRecordBytes);
         RequirePositive(failures, "MaxPublicKeyBytes", options.MaxPublicKeyBytes);
         RequirePositive(failures, "MaxContextsPerClient", options.MaxContextsPerClient);

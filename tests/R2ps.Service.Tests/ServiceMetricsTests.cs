@@ -48,6 +48,41 @@ public sealed class ServiceMetricsTests
     }
 
     [Fact]
+    public async Task Refusals_before_the_signature_verified_are_counted_not_audited_and_authenticated_ones_stay_audited()
+    {
+        using var provider = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var factory = provider.GetRequiredService<IMeterFactory>();
+        using var recorded = new RecordedMeasurements(factory);
+        using var metrics = new R2psServiceMetrics(factory);
+        using var harness = new ServiceHarness(metrics: metrics);
+
+        // A made-up client, an impostor signing for a registered one, and junk: none of them may cost an audit row.
+        using var stranger = new R2psDevice("never-registered-" + Guid.NewGuid().ToString("N"), "k1", SoftwareEcKey.Generate(EcCurve.P256));
+        Assert.Equal(ErrorCode.AccessDenied,
+            (await Assert.ThrowsAsync<R2psClientException>(() => harness.WalletFor(stranger).LoginAsync("123456", cancellationToken: Ct))).Code);
+        var victim = await harness.RegisteredWalletAsync("123456");
+        var auditedBefore = harness.Store.AuditRecords.Count;
+        using var impostor = new R2psDevice(victim.Device.ClientId, victim.Device.Kid, SoftwareEcKey.Generate(EcCurve.P256));
+        Assert.Equal(ErrorCode.AccessDenied,
+            (await Assert.ThrowsAsync<R2psClientException>(() => harness.WalletFor(impostor).LoginAsync("123456", cancellationToken: Ct))).Code);
+        Assert.Equal("ILLEGAL_REQUEST_DATA", ServiceHarness.ReadError(await harness.SendRawAsync("not-a-jws")).ErrorCode);
+
+        Assert.Equal(auditedBefore, harness.Store.AuditRecords.Count);
+        Assert.DoesNotContain(harness.Store.AuditRecords, r => r.ClientId == stranger.ClientId);
+        Assert.Equal(2, recorded.Sum(R2psServiceMetrics.UnauthenticatedRefusalsName, ("r2ps.service_type", "authenticate"), ("r2ps.error_code", "ACCESS_DENIED")));
+        Assert.Equal(1, recorded.Sum(R2psServiceMetrics.UnauthenticatedRefusalsName, ("r2ps.service_type", "none"), ("r2ps.error_code", "ILLEGAL_REQUEST_DATA")));
+        // They still count as requests and errors like any other.
+        Assert.Equal(2, recorded.Sum("r2ps.service.errors", ("r2ps.service_type", "authenticate"), ("r2ps.error_code", "ACCESS_DENIED")));
+
+        // Signed requests are audited whatever their outcome (here a wrong PIN), and not counted as unauthenticated.
+        Assert.Equal(ErrorCode.Unauthorized, (await Assert.ThrowsAsync<R2psClientException>(() => victim.LoginAsync("654321", cancellationToken: Ct))).Code);
+        var audited = harness.Store.AuditRecords.Skip(auditedBefore).ToArray();
+        Assert.NotEmpty(audited);
+        Assert.All(audited, r => Assert.Equal((victim.Device.ClientId, "authenticate", true), (r.ClientId, r.Type, r.Authenticated)));
+        Assert.Equal(3, recorded.Sum(R2psServiceMetrics.UnauthenticatedRefusalsName));
+    }
+
+    [Fact]
     public void Service_type_tags_come_from_the_protocol_s_closed_set_so_a_client_cannot_grow_the_series()
     {
         Assert.Equal("hsm_ecdsa", R2psServiceMetrics.ServiceTypeOf("hsm_ecdsa"));

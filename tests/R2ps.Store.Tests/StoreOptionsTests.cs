@@ -27,6 +27,17 @@ public sealed class StoreOptionsTests
         Assert.True(options.RegistrationCodeBytes >= 16);
     }
 
+    [Theory]
+    [InlineData("Store:AuditRetention", "00:00:00", "Store:AuditRetention must be at least 00:01:00.")]
+    [InlineData("Store:AuditRetention", "4000.00:00:00", "Store:AuditRetention must be at most 3650 days.")]
+    [InlineData("Store:PruneBatchSize", "0", "Store:PruneBatchSize must be between 1 and 100,000.")]
+    public async Task Unusable_retention_settings_fail_start(string key, string value, string message)
+    {
+        var error = await StartFailsAsync(new() { [key] = value });
+
+        Assert.Contains(message, error.Failures);
+    }
+
     [Fact]
     public async Task Unknown_provider_fails_start_with_a_clear_message()
     {

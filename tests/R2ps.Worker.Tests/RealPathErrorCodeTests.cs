@@ -55,14 +55,15 @@ public sealed class RealPathErrorCodeTests(WorkerCluster cluster)
     // --- 1.1 step 4/6: unknown client, bad signature ------------------------------------------------------------------
 
     [Fact]
-    public async Task An_unknown_client_is_access_denied_and_audited_unauthenticated()
+    public async Task An_unknown_client_is_access_denied_and_costs_no_audit_row()
     {
         using var stranger = new R2psDevice("never-registered-" + Guid.NewGuid().ToString("N"), "k1", SoftwareEcKey.Generate(EcCurve.P256));
         var reply = await SendAsync(DeviceEnvelope(stranger, ServiceTypes.SessionContextEnd, [], Now, ClientEnvelope.NewNonce()));
 
         AssertError(reply, 403, "ACCESS_DENIED");
-        var audit = Assert.Single(await cluster.AuditAsync(stranger.ClientId, Ct));
-        Assert.Equal((AuditOutcome.Failure, "ACCESS_DENIED"), (audit.Outcome, audit.ErrorCode));
+        // Unauthenticated refusals are counted in the r2ps.service.unauthenticated_refusals metric (asserted in
+        // R2ps.Service.Tests.ServiceMetricsTests, in process), never written to the audit log: issue 10 item 2.
+        Assert.Empty(await cluster.AuditAsync(stranger.ClientId, Ct));
     }
 
     [Fact]

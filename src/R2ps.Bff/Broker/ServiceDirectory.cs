@@ -11,7 +11,8 @@ namespace R2ps.Bff.Broker;
 
 /// <summary>
 /// What the BFF asks the workers besides envelopes: device keys (cached for <see cref="BffOptions.DeviceKeyCacheLifetime"/>,
-/// bounded by <see cref="BffOptions.DeviceKeyCacheSize"/>), server keys (cached once found: they are long-term keys) and
+/// bounded by <see cref="BffOptions.DeviceKeyCacheSize"/>), unknown device keys (a short negative cache,
+/// <see cref="BffOptions.UnknownDeviceKeyCacheLifetime"/>, bounded by <see cref="BffOptions.UnknownDeviceKeyCacheSize"/>), server keys (cached once found: they are long-term keys) and
 /// the admin commands. Every wait is bounded by <c>Messaging:RequestTimeout</c>; no answer, or a broker that is down,
 /// → <see cref="R2psException"/> SERVICE_UNAVAILABLE; a worker fault → SERVER_ERROR.
 /// </summary>
@@ -25,10 +26,13 @@ public sealed partial class ServiceDirectory : IDisposable
     readonly BffOptions _options;
     readonly ILogger<ServiceDirectory> _logger;
     readonly MemoryCache _deviceKeys;
+    readonly MemoryCache _unknownDeviceKeys;
+    readonly TimeProvider _time;
     readonly ConcurrentDictionary<string, byte[]> _serverKeys = new(StringComparer.Ordinal);
 
     /// <summary>Creates the directory on the process's bus.</summary>
-    public ServiceDirectory(IBus bus, IOptions<MessagingOptions> messaging, IOptions<BffOptions> options, ILogger<ServiceDirectory> logger)
+    public ServiceDirectory(IBus bus, IOptions<MessagingOptions> messaging, IOptions<BffOptions> options, ILogger<ServiceDirectory> logger,
+        TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(messaging);
         ArgumentNullException.ThrowIfNull(options);
@@ -37,6 +41,8 @@ public sealed partial class ServiceDirectory : IDisposable
         _options = options.Value;
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _deviceKeys = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.DeviceKeyCacheSize });
+        _unknownDeviceKeys = new MemoryCache(new MemoryCacheOptions { SizeLimit = _options.UnknownDeviceKeyCacheSize });
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>The contexts this BFF forwards to (<c>Messaging:Contexts</c>, default <c>hsm</c>).</summary>
@@ -48,14 +54,38 @@ public sealed partial class ServiceDirectory : IDisposable
         var cacheKey = (clientId, kid);
         if (_deviceKeys.TryGetValue(cacheKey, out DeviceKeyFound? cached))
             return cached;
+        // A recent miss answers without a broker round trip: repeated establishments for a made-up client would
+        // otherwise each cost a worker and a database read. The expiry is checked on the TimeProvider (testable); the
+        // cache's own expiration (wall clock) only evicts.
+        if (_unknownDeviceKeys.TryGetValue(cacheKey, out DateTimeOffset unknownUntil))
+        {
+            if (_time.GetUtcNow() < unknownUntil)
+                return null;
+            _unknownDeviceKeys.Remove(cacheKey);
+        }
+
         var reply = await RequestAsync<GetDeviceKey, DeviceKeyFound, DeviceKeyNotFound>(R2psQueues.AdminAddress, new GetDeviceKey(clientId, kid),
             _messaging.RequestTimeout, cancellationToken).ConfigureAwait(false);
         if (reply is not DeviceKeyFound found)
-            return null; // not cached: a registration made a moment later must work at once
+        {
+            // Bounded: when full, a new miss is not cached (MemoryCache refuses it) and simply costs its round trip.
+            var lifetime = _options.UnknownDeviceKeyCacheLifetime;
+            if (lifetime > TimeSpan.Zero)
+                _unknownDeviceKeys.Set(cacheKey, _time.GetUtcNow() + lifetime,
+                    new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = lifetime });
+            return null;
+        }
+
         if (_options.DeviceKeyCacheLifetime > TimeSpan.Zero)
             _deviceKeys.Set(cacheKey, found, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = _options.DeviceKeyCacheLifetime });
         return found;
     }
+
+    /// <summary>
+    /// Forgets a cached miss for <c>(client_id, kid)</c>: called when a registration goes through this BFF, so the new
+    /// client can establish at once (registrations through another BFF are seen once the miss expires).
+    /// </summary>
+    public void ForgetUnknownDeviceKey(string clientId, string kid) => _unknownDeviceKeys.Remove((clientId, kid));
 
     /// <summary>Every served context's server key (SPKI DER); asks the workers of a context not yet known.</summary>
     public async Task<IReadOnlyDictionary<string, byte[]>> GetServerKeysAsync(CancellationToken cancellationToken)
@@ -102,7 +132,11 @@ public sealed partial class ServiceDirectory : IDisposable
             _messaging.RequestTimeout, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public void Dispose() => _deviceKeys.Dispose();
+    public void Dispose()
+    {
+        _deviceKeys.Dispose();
+        _unknownDeviceKeys.Dispose();
+    }
 
     async Task<byte[]> AskServerKeyAsync(string context, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using R2ps.Bff.Broker;
+using R2ps.Bff.Health;
 using R2ps.Bff.Sessions;
 using R2ps.Contracts;
 using R2ps.Crypto.Encoding;
@@ -43,6 +44,10 @@ public static partial class BffEndpoints
     public static IEndpointRouteBuilder MapR2psBff(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+        // The per-address rate limit runs as middleware, before routing's work and any body is read. Every host maps the
+        // BFF on its WebApplication, which is also the application builder.
+        if (endpoints is IApplicationBuilder app)
+            app.UseRateLimiter();
         var group = endpoints.MapGroup(string.Empty);
         group.AddEndpointFilter(async (context, next) =>
         {
@@ -88,14 +93,16 @@ public static partial class BffEndpoints
         return HttpIo.Json(created, StatusCodes.Status201Created);
     }
 
-    static async Task<IResult> ServiceAsync(HttpContext http, DeviceSessionService sessions, R2psServiceClient client, IOptions<BffOptions> options,
-        CancellationToken cancellationToken)
+    static async Task<IResult> ServiceAsync(HttpContext http, DeviceSessionService sessions, R2psServiceClient client, BffRateLimits limits,
+        IOptions<BffOptions> options, CancellationToken cancellationToken)
     {
         HttpIo.RequireContentType(http.Request, HttpIo.JoseMediaType);
         var body = HttpIo.Ascii(await HttpIo.ReadBodyAsync(http.Request, options.Value.MaxBodyBytes, cancellationToken).ConfigureAwait(false));
         var (session, envelope, context) = await sessions.OpenCallAsync(body, cancellationToken).ConfigureAwait(false);
         using (session)
         {
+            // The client is known from the device session; limited before the broker and the worker's HSM work.
+            limits.AcquireForClient(session.ClientId);
             var reply = await client.SendAsync(context, envelope, cancellationToken).ConfigureAwait(false);
             return reply.Status == StatusCodes.Status200OK
                 ? Results.Text(DeviceSessionService.WrapResponse(session, reply.Body), HttpIo.JoseMediaType, Encoding.ASCII)
@@ -103,14 +110,18 @@ public static partial class BffEndpoints
         }
     }
 
-    static async Task<IResult> PlainAsync(HttpRequest request, R2psServiceClient client, IOptions<BffOptions> options, CancellationToken cancellationToken)
+    static async Task<IResult> PlainAsync(HttpRequest request, R2psServiceClient client, BffRateLimits limits, IOptions<BffOptions> options,
+        CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (!settings.PlainR2psEnabled)
             return HttpIo.Error(ErrorCode.AccessDenied, "The plain R2PS route is disabled here; use a device session (/r2ps/v1/device-sessions).");
         HttpIo.RequireContentType(request, HttpIo.JoseMediaType);
         var envelope = HttpIo.Ascii(await HttpIo.ReadBodyAsync(request, settings.MaxEnvelopeBytes, cancellationToken).ConfigureAwait(false));
-        var context = ServerEnvelope.Parse(envelope, settings.MaxEnvelopeBytes).Payload.Context;
+        var payload = ServerEnvelope.Parse(envelope, settings.MaxEnvelopeBytes).Payload;
+        // The (unverified) client_id of the envelope: limited before the broker round trip and the worker's checks.
+        limits.AcquireForClient(payload.ClientId);
+        var context = payload.Context;
         var reply = await client.SendAsync(context, envelope, cancellationToken).ConfigureAwait(false);
         return HttpIo.Passthrough(reply.Status, reply.Body, reply.Status == StatusCodes.Status200OK ? HttpIo.JoseMediaType : HttpIo.JsonMediaType);
     }
@@ -127,6 +138,8 @@ public static partial class BffEndpoints
         var (code, codeHash) = NewRegistrationCode();
         var outcome = await directory.AdminAsync<RegisterClient, ClientRegistered>(
             new RegisterClient(registration.ClientId, registration.Kid, spki, registration.Contexts, codeHash), cancellationToken).ConfigureAwait(false);
+        if (outcome is ClientRegistered)
+            directory.ForgetUnknownDeviceKey(registration.ClientId, registration.Kid); // a miss cached a moment ago must not hide it
         return outcome switch
         {
             ClientRegistered done => HttpIo.Json(new AdminClientRegistered(done.ClientId, done.Kid, code,
@@ -202,25 +215,15 @@ public static partial class BffEndpoints
         return MethodNotAllowed();
     }
 
-    static async Task<IResult> ReadyAsync(IBusControl bus, DeviceSessionStore store, ServiceDirectory directory, IOptions<BffOptions> options,
-        CancellationToken cancellationToken)
+    // From the probe's last report (ReadinessProbe), not by asking the workers on every call; the broker connection is
+    // read live (a field read), so a broker that just went down shows at once.
+    static async Task<IResult> ReadyAsync(IBusControl bus, ReadinessProbe probe, CancellationToken cancellationToken)
     {
         var broker = bus.CheckHealth().Status == BusHealthStatus.Healthy;
-        bool database;
-        try
-        {
-            database = await store.IsReachableAsync(cancellationToken).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Any failure to reach the database is "not ready", reported, not thrown.
-        catch (Exception e) when (e is not OperationCanceledException)
-#pragma warning restore CA1031
-        {
-            database = false;
-        }
-
-        var workers = broker && await directory.WorkersAnswerAsync(options.Value.ReadinessTimeout, cancellationToken).ConfigureAwait(false);
-        var checks = new { broker, store = database, workers };
-        return broker && database && workers
+        var report = await probe.CurrentAsync(cancellationToken).ConfigureAwait(false);
+        var workers = broker && report.Workers;
+        var checks = new { broker, store = report.Store, workers };
+        return broker && report.Store && workers
             ? Results.Json(new { status = "ready", checks })
             : Results.Json(new { error_code = ErrorCode.ServiceUnavailable.ToWire(), error_message = "Not ready.", checks },
                 statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -275,6 +278,9 @@ public static partial class BffEndpoints
     {
         switch (exception)
         {
+            case RateLimitedException limited:
+                http.Response.Headers.RetryAfter = BffRateLimits.RetryAfterSeconds(limited.RetryAfter);
+                return RateLimitedException.Answer(limited.Message);
             case DeviceSessionRejectedException rejected:
                 http.Response.Headers.WWWAuthenticate = HttpIo.DeviceSessionChallenge;
                 return HttpIo.Error(ErrorCode.Unauthorized, rejected.Message);

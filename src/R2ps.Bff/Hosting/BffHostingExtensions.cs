@@ -5,7 +5,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.RateLimiting;
 using R2ps.Bff.Broker;
+using R2ps.Bff.Endpoints;
+using R2ps.Bff.Health;
 using R2ps.Bff.Sessions;
 using R2ps.Crypto.SelfTest;
 using R2ps.Hsm;
@@ -67,6 +70,13 @@ public static class BffHostingExtensions
         services.AddHostedService<BffStartup>();
         services.AddHostedService<BffSchemaInitializer>();
         services.AddHostedService<DeviceSessionSweeper>();
+        services.TryAddSingleton<BffRateLimits>();
+        // ASP.NET Core's rate limiter with the per-address limiter (the per-client one is taken in the routes);
+        // MapR2psBff adds the middleware.
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<BffRateLimits>((o, limits) => limits.Configure(o));
+        services.TryAddSingleton<ReadinessProbe>();
+        services.AddHostedService(provider => provider.GetRequiredService<ReadinessProbe>());
 
         if (!services.Any(d => d.ServiceType == typeof(R2psServiceClient)))
             services.AddR2psMessaging(configuration);

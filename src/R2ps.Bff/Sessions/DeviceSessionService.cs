@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using R2ps.Bff.Broker;
+using R2ps.Bff.Endpoints;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Hpke;
 using R2ps.Crypto.Jose;
@@ -18,7 +19,7 @@ namespace R2ps.Bff.Sessions;
 /// Failures are <see cref="R2psException"/>s with the codes 2.1 gives.
 /// </summary>
 public sealed class DeviceSessionService(
-    BffKeys keys, ServiceDirectory directory, DeviceSessionStore store, TimeProvider time, IOptions<BffOptions> options)
+    BffKeys keys, ServiceDirectory directory, DeviceSessionStore store, TimeProvider time, IOptions<BffOptions> options, BffRateLimits limits)
 {
     /// <summary>The <c>cty</c> of the wrapping JWE (PROTOCOL.md 2.2).</summary>
     public const string WrappedContentType = "JOSE";
@@ -40,6 +41,9 @@ public sealed class DeviceSessionService(
         if (!Base64Url.TryDecode(request.Ct, out var ciphertext) || ciphertext.Length is < 16 or > MaxCiphertextLength)
             throw new R2psException(ErrorCode.IllegalRequestData, $"ct must be base64url of 16–{MaxCiphertextLength} bytes.");
 
+        // Limited per client_id once the body's shape is checked (cheap), before the device-key lookup (a broker round
+        // trip) and the HPKE open (two ECDH operations).
+        limits.AcquireForClient(request.ClientId);
         var registration = await directory.FindDeviceKeyAsync(request.ClientId, request.Kid, cancellationToken).ConfigureAwait(false)
             ?? throw new R2psException(ErrorCode.Unauthorized, "The device could not be authenticated.");
         if (!EcPublicKey.TryFromSpki(registration.PublicKeySpki, out var deviceKey))

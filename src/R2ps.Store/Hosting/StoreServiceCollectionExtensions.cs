@@ -13,7 +13,8 @@ public static class StoreServiceCollectionExtensions
     /// Registers the store: <see cref="StoreOptions"/> bound from the <c>Store</c> section of
     /// <paramref name="configuration"/> and validated at start, the store interfaces (singletons, one short-lived
     /// context per call), a hosted service that creates the tables at start (when
-    /// <see cref="StoreOptions.CreateSchemaAtStart"/>) and one that prunes expired nonces. Without a host, call
+    /// <see cref="StoreOptions.CreateSchemaAtStart"/>) and one that prunes expired nonces and audit entries past
+    /// <see cref="StoreOptions.AuditRetention"/>, in batches. Without a host, call
     /// <see cref="InitializeR2psStoreAsync"/> instead of starting the hosted services.
     /// </summary>
     public static IServiceCollection AddR2psStore(this IServiceCollection services, IConfiguration configuration)
@@ -40,7 +41,8 @@ public static class StoreServiceCollectionExtensions
 
         // Schema first: hosted services start in registration order.
         services.AddHostedService<StoreSchemaInitializer>();
-        services.AddHostedService<NoncePruningService>();
+        services.TryAddSingleton<StoreRetention>();
+        services.AddHostedService<StorePruningService>();
         return services;
     }
 

@@ -4,9 +4,12 @@ using Microsoft.Extensions.Options;
 
 namespace R2ps.Store;
 
-/// <summary>Removes expired nonces every <see cref="StoreOptions.NoncePruneInterval"/>.</summary>
-internal sealed partial class NoncePruningService(
-    INonceCache nonces, TimeProvider time, IOptions<StoreOptions> options, ILogger<NoncePruningService> logger)
+/// <summary>
+/// Every <see cref="StoreOptions.NoncePruneInterval"/>, removes expired nonces and audit entries past
+/// <see cref="StoreOptions.AuditRetention"/>, in batches (<see cref="StoreRetention"/>).
+/// </summary>
+internal sealed partial class StorePruningService(
+    StoreRetention retention, TimeProvider time, IOptions<StoreOptions> options, ILogger<StorePruningService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -16,8 +19,8 @@ internal sealed partial class NoncePruningService(
         {
             try
             {
-                var removed = await nonces.PruneAsync(time.GetUtcNow(), stoppingToken).ConfigureAwait(false);
-                LogPruned(logger, removed);
+                var removed = await retention.PruneAsync(stoppingToken).ConfigureAwait(false);
+                LogPruned(logger, removed.Nonces, removed.AuditEntries);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -32,9 +35,9 @@ internal sealed partial class NoncePruningService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Count} expired nonces")]
-    private static partial void LogPruned(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Nonces} expired nonces and {Audit} audit entries past retention")]
+    private static partial void LogPruned(ILogger logger, int nonces, int audit);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning expired nonces failed; retrying at the next interval")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning nonces and audit entries failed; retrying at the next interval")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);
 }
