@@ -47,6 +47,9 @@ internal sealed class E2eCluster : IAsyncDisposable
     /// <summary>Where the broker is: the private node's URI, or the one given (without credentials).</summary>
     public string BrokerDescription { get; private set; } = string.Empty;
 
+    /// <summary>The broker the cluster runs on (for the echo baseline on the same broker).</summary>
+    public Uri Broker { get; private set; } = null!;
+
     public static async Task<E2eCluster> StartAsync(Uri? rabbitMq, int workers, SoftHsmToken token, string userPin, string userPinFile,
         string directory, int hsmSessions, Action<string> progress, CancellationToken cancellationToken)
     {
@@ -79,6 +82,8 @@ internal sealed class E2eCluster : IAsyncDisposable
             broker = rabbitMq;
             BrokerDescription = $"given broker {rabbitMq.Host}:{rabbitMq.Port}";
         }
+
+        Broker = broker;
 
         // Server and sealing keys exist before any worker starts, so no two workers race to create them.
         var hsmOptions = token.CreateOptions(userPin, sessionPoolSize: 1);
