@@ -43,7 +43,8 @@ public static class EchoBaseline
         await bus.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var client = bus.CreateRequestClient<BenchEcho>(new Uri("queue:" + queue), RequestTimeout.After(s: 10));
+            // The same durability flags as the endpoint: a send that declared the exchange durable would be refused by the broker.
+            var client = bus.CreateRequestClient<BenchEcho>(new Uri($"queue:{queue}?durable=false&autodelete=true"), RequestTimeout.After(s: 10));
             var message = new BenchEcho(new string('e', BodyChars));
             for (var i = 0; i < 100; i++) // warm-up, not timed
                 await client.GetResponse<BenchEcho>(message, cancellationToken).ConfigureAwait(false);
