@@ -30,6 +30,7 @@ public static class StoreServiceCollectionExtensions
         services.AddDbContextFactory<R2psStoreDbContext>(
             (provider, builder) => StoreDatabase.Configure(builder, provider.GetRequiredService<IOptions<StoreOptions>>().Value));
 
+        services.TryAddSingleton<StoreWriteBatcher>();
         services.TryAddSingleton<IClientRegistry, ClientRegistry>();
         services.TryAddSingleton<IRegistrationCodeStore, RegistrationCodeStore>();
         services.TryAddSingleton<IOpaqueRecordStore, OpaqueRecordStore>();
