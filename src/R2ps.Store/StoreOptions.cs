@@ -67,6 +67,15 @@ public sealed class StoreOptions
     /// <summary>Most writes one group commit takes (1–10000); bounds a transaction's length and its lock time.</summary>
     public int MaxWriteBatchSize { get; set; } = 256;
 
+    /// <summary>The default of <see cref="DbContextPoolSize"/>.</summary>
+    public const int DefaultDbContextPoolSize = 128;
+
+    /// <summary>The largest <see cref="DbContextPoolSize"/> accepted.</summary>
+    public const int MaxDbContextPoolSize = 1024;
+
+    /// <summary>Idle store contexts kept for reuse (1–1024); more concurrent calls still get one, it is just not kept.</summary>
+    public int DbContextPoolSize { get; set; } = DefaultDbContextPoolSize;
+
     /// <summary>Writes that may wait for a group commit (at least <see cref="MaxWriteBatchSize"/>); beyond it writers wait for room.</summary>
     public int WriteQueueCapacity { get; set; } = 4096;
 }

@@ -32,6 +32,11 @@ public sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
         RequirePositive(failures, "MaxContextsPerClient", options.MaxContextsPerClient);
         RequirePositive(failures, "MaxAuditDetailLength", options.MaxAuditDetailLength);
         RequirePositive(failures, "MaxAuditQueryResults", options.MaxAuditQueryResults);
+        if (options.DbContextPoolSize < 1 || options.DbContextPoolSize > StoreOptions.MaxDbContextPoolSize)
+        {
+            failures.Add($"Store:DbContextPoolSize must be between 1 and {StoreOptions.MaxDbContextPoolSize}.");
+        }
+
         if (options.MaxWriteBatchSize is < 1 or > 10_000)
         {
             failures.Add("Store:MaxWriteBatchSize must be between 1 and 10000.");

@@ -34,6 +34,7 @@ public sealed class StoreOptionsTests
         var error = await StartFailsAsync(new() { ["Store:MaxWriteBatchSize"] = "100", ["Store:WriteQueueCapacity"] = "10" });
 
         Assert.Contains("Store:MaxWriteBatchSize must be between 1 and 10000.", none.Failures);
+        Assert.Contains("Store:DbContextPoolSize must be between 1 and 1024.", (await StartFailsAsync(new() { ["Store:DbContextPoolSize"] = "0" })).Failures);
         Assert.Contains("Store:WriteQueueCapacity must be at least Store:MaxWriteBatchSize and at most 1000000.", error.Failures);
     }
 
