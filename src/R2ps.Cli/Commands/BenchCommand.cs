@@ -113,6 +113,12 @@ internal static class BenchCommand
                     : "[red]" + Markup.Escape(string.Join(", ", load.Errors.Select(e => $"{e.Key} × {e.Value}"))) + "[/]");
             }
 
+            foreach (var (path, load) in new[] { ("in process", r.InProcess), ("end to end", r.EndToEnd) })
+            {
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "CPU per sign {0} (whole workload, logins included): {1}", path,
+                    Markup.Escape(string.Join(", ", (load.Cpu ?? new Dictionary<string, TimeSpan>()).Keys.Select(k => $"{k} {Ms(load.CpuMsPer(k, LoadRun.Sign))} ms"))));
+            }
+
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]e2e signs/s ÷ in-process signs/s = {0}[/] ({1} ÷ {2}).",
                 Ratio(r.SignRatio), Rate(r.EndToEnd.PerSecond(LoadRun.Sign)), Rate(r.InProcess.PerSecond(LoadRun.Sign)));
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]e2e signs/s ÷ echo round trips/s = {0}[/] ({1} ÷ {2}, same broker, {3} in flight; goal ≥ 0.6).",
@@ -149,6 +155,7 @@ internal static class BenchCommand
         }, StringComparer.Ordinal),
         ["errors"] = load.Errors,
         ["error_count"] = load.ErrorCount,
+        ["cpu_ms_per_sign"] = load.Cpu?.ToDictionary(c => c.Key, c => load.CpuMsPer(c.Key, LoadRun.Sign), StringComparer.Ordinal) ?? [],
     };
 
     private static Dictionary<string, object> EchoJson(LoadResult echo) => new()

@@ -35,6 +35,18 @@ public sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult E
 /// </summary>
 public static class E2eBenchmark
 {
+    /// <summary>CPU group: this process (in process: service core and wallets; end to end: the BFF and the wallets).</summary>
+    public const string CpuThisProcess = "this_process";
+
+    /// <summary>CPU group: the worker processes together.</summary>
+    public const string CpuWorkers = "workers";
+
+    private static TimeSpan ThisProcessCpu()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
+
     /// <summary>HSM sessions per process (workers and baseline alike); modest for a small machine.</summary>
     public const int HsmSessions = 4;
 
@@ -64,7 +76,8 @@ public static class E2eBenchmark
                     .ConfigureAwait(false);
                 await using (target.ConfigureAwait(false))
                 {
-                    inProcess = await MeasureAsync(settings, "in-process", target.CreateWalletAsync, progress, cancellationToken, () => hops?.Reset())
+                    inProcess = await MeasureAsync(settings, "in-process", target.CreateWalletAsync, progress, cancellationToken, () => hops?.Reset(),
+                            () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuThisProcess] = ThisProcessCpu() })
                         .ConfigureAwait(false);
                     breakdown = hops?.Snapshot();
                 }
@@ -78,7 +91,9 @@ public static class E2eBenchmark
             await using (cluster.ConfigureAwait(false))
             {
                 broker = cluster.BrokerDescription;
-                endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken).ConfigureAwait(false);
+                endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken, null,
+                    () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuWorkers] = cluster.WorkersCpu(), [CpuThisProcess] = ThisProcessCpu() })
+                    .ConfigureAwait(false);
                 if (cluster.DeadWorkerReport() is { } dead) throw new InvalidOperationException(dead);
                 echo = await EchoBaseline.RunAsync(cluster.Broker, settings.Wallets, settings.Duration, progress, cancellationToken).ConfigureAwait(false);
                 progress("Stopping the BFF, the workers and the broker");
@@ -101,7 +116,8 @@ public static class E2eBenchmark
     }
 
     private static async Task<LoadResult> MeasureAsync(E2eSettings settings, string label, Func<CancellationToken, Task<BenchWallet>> createWallet,
-        Action<string> progress, CancellationToken cancellationToken, Action? beforeTimed = null)
+        Action<string> progress, CancellationToken cancellationToken, Action? beforeTimed = null,
+        Func<IReadOnlyDictionary<string, TimeSpan>>? cpuProbe = null)
     {
         progress($"{label}: registering {settings.Wallets} wallet(s) (PIN, one P-256 key each; not timed)");
         var wallets = new List<BenchWallet>(settings.Wallets);
@@ -112,7 +128,7 @@ public static class E2eBenchmark
             progress(string.Create(CultureInfo.InvariantCulture,
                 $"{label}: {settings.Wallets} wallet(s) for {settings.Duration.TotalSeconds:0.#} s, a login every {settings.SignsPerLogin} signs"));
             beforeTimed?.Invoke();
-            return await LoadRun.RunAsync(wallets, settings.Duration, settings.SignsPerLogin, label, progress, cancellationToken).ConfigureAwait(false);
+            return await LoadRun.RunAsync(wallets, settings.Duration, settings.SignsPerLogin, label, progress, cancellationToken, cpuProbe).ConfigureAwait(false);
         }
         finally
         {

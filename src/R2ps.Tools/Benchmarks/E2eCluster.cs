@@ -173,6 +173,9 @@ internal sealed class E2eCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>CPU time all worker processes have used so far.</summary>
+    public TimeSpan WorkersCpu() => _workers.Aggregate(TimeSpan.Zero, (sum, w) => sum + w.ProcessorTime);
+
     /// <summary>A worker that died during the run, with its last output; null when all are alive.</summary>
     public string? DeadWorkerReport() => _workers.FirstOrDefault(w => w.HasExited) is { } dead
         ? $"Worker {dead.Id} exited during the run:{Environment.NewLine}{dead.Output}"
