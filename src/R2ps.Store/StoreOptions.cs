@@ -66,6 +66,27 @@ public sealed class StoreOptions
 
     /// <summary>Most audit entries one query returns.</summary>
     public int MaxAuditQueryResults { get; set; } = 1000;
+
+    /// <summary>
+    /// Group commit: concurrent requests' nonce inserts and audit rows share one transaction (each request still waits
+    /// for the commit of its own write before it is answered). Off: one transaction per write, as before.
+    /// </summary>
+    public bool BatchWrites { get; set; } = true;
+
+    /// <summary>Most writes one group commit takes (1–10000); bounds a transaction's length and its lock time.</summary>
+    public int MaxWriteBatchSize { get; set; } = 256;
+
+    /// <summary>The default of <see cref="DbContextPoolSize"/>.</summary>
+    public const int DefaultDbContextPoolSize = 128;
+
+    /// <summary>The largest <see cref="DbContextPoolSize"/> accepted.</summary>
+    public const int MaxDbContextPoolSize = 1024;
+
+    /// <summary>Idle store contexts kept for reuse (1–1024); more concurrent calls still get one, it is just not kept.</summary>
+    public int DbContextPoolSize { get; set; } = DefaultDbContextPoolSize;
+
+    /// <summary>Writes that may wait for a group commit (at least <see cref="MaxWriteBatchSize"/>); beyond it writers wait for room.</summary>
+    public int WriteQueueCapacity { get; set; } = 4096;
 }
 
 /// <summary>The provider names <see cref="StoreOptions.Provider"/> accepts (case-insensitive); see <see cref="DatabaseProviders"/>.</summary>

@@ -43,6 +43,20 @@ public sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
         RequirePositive(failures, "MaxContextsPerClient", options.MaxContextsPerClient);
         RequirePositive(failures, "MaxAuditDetailLength", options.MaxAuditDetailLength);
         RequirePositive(failures, "MaxAuditQueryResults", options.MaxAuditQueryResults);
+        if (options.DbContextPoolSize < 1 || options.DbContextPoolSize > StoreOptions.MaxDbContextPoolSize)
+        {
+            failures.Add($"Store:DbContextPoolSize must be between 1 and {StoreOptions.MaxDbContextPoolSize}.");
+        }
+
+        if (options.MaxWriteBatchSize is < 1 or > 10_000)
+        {
+            failures.Add("Store:MaxWriteBatchSize must be between 1 and 10000.");
+        }
+
+        if (options.WriteQueueCapacity < options.MaxWriteBatchSize || options.WriteQueueCapacity > 1_000_000)
+        {
+            failures.Add("Store:WriteQueueCapacity must be at least Store:MaxWriteBatchSize and at most 1000000.");
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

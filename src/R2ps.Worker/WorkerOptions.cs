@@ -15,8 +15,21 @@ public sealed class WorkerOptions
     /// <summary>The context whose requests this worker serves: it consumes queue <c>r2ps-&lt;context&gt;</c>.</summary>
     public string Context { get; set; } = "hsm";
 
-    /// <summary>Requests handled at once; 0 = the HSM session pool size (more would only wait for a session).</summary>
+    /// <summary>
+    /// Requests handled at once; 0 = <see cref="DefaultRequestsPerHsmSession"/> × the HSM session pool size. A request
+    /// holds an HSM session only for its HSM call (well under a millisecond); the rest of its time it waits for the
+    /// store's commits and the saga, so more requests than sessions overlap those waits and share group commits.
+    /// </summary>
     public int ConcurrencyLimit { get; set; }
+
+    /// <summary>Requests in flight per HSM session when <see cref="ConcurrencyLimit"/> is 0.</summary>
+    public const int DefaultRequestsPerHsmSession = 4;
+
+    /// <summary>HSM key metadata entries (found keys) this worker caches (0–1000000; 0 = no cache).</summary>
+    public int KeyMetadataCacheCapacity { get; set; } = 100_000;
+
+    /// <summary>How long a cached key's metadata is used before it is read again (1 s – 1 day).</summary>
+    public TimeSpan KeyMetadataCacheTtl { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Unacknowledged requests the broker hands this worker; 0 = <see cref="ConcurrencyLimit"/>.</summary>
     public int PrefetchCount { get; set; }
@@ -75,6 +88,10 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             failures.Add($"{s}:QueueType must be '{WorkerQueueTypes.Quorum}' or '{WorkerQueueTypes.Classic}'.");
         if (options.DeliveryLimit is < 1 or > 100)
             failures.Add($"{s}:DeliveryLimit must be between 1 and 100.");
+        if (options.KeyMetadataCacheCapacity is < 0 or > 1_000_000)
+            failures.Add($"{s}:KeyMetadataCacheCapacity must be between 0 (no cache) and 1000000.");
+        if (options.KeyMetadataCacheTtl < TimeSpan.FromSeconds(1) || options.KeyMetadataCacheTtl > TimeSpan.FromDays(1))
+            failures.Add($"{s}:KeyMetadataCacheTtl must be between 1 second and 1 day.");
         foreach (var context in options.RegistrationContexts)
         {
             if (!R2psQueues.IsValidContext(context))

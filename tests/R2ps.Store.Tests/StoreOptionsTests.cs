@@ -39,6 +39,17 @@ public sealed class StoreOptionsTests
     }
 
     [Fact]
+    public async Task Write_batch_limits_are_validated()
+    {
+        var none = await StartFailsAsync(new() { ["Store:MaxWriteBatchSize"] = "0" });
+        var error = await StartFailsAsync(new() { ["Store:MaxWriteBatchSize"] = "100", ["Store:WriteQueueCapacity"] = "10" });
+
+        Assert.Contains("Store:MaxWriteBatchSize must be between 1 and 10000.", none.Failures);
+        Assert.Contains("Store:DbContextPoolSize must be between 1 and 1024.", (await StartFailsAsync(new() { ["Store:DbContextPoolSize"] = "0" })).Failures);
+        Assert.Contains("Store:WriteQueueCapacity must be at least Store:MaxWriteBatchSize and at most 1000000.", error.Failures);
+    }
+
+    [Fact]
     public async Task Unknown_provider_fails_start_with_a_clear_message()
     {
         var error = await StartFailsAsync(new() { ["Store:Provider"] = "mysql" });

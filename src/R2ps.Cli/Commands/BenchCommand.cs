@@ -49,16 +49,17 @@ internal static class BenchCommand
             if (value is not null && ParseLoopbackBroker(value) is null)
                 r.AddError("--rabbitmq must be an amqp:// URI on a loopback address (127.0.0.1, ::1 or localhost).");
         });
+        var breakdown = new Option<bool>("--breakdown") { Description = "Report where the in-process run's time went: the service's spans and the store calls by operation (listening makes the spans start, so it costs a little)." };
         var json = CommonOptions.Json();
-        var command = new Command("e2e", "Wallets over HTTP → BFF (device sessions) → RabbitMQ → worker processes: logins/s, signs/s, p50/p95/p99 per operation and errors by code; and in the same run the same workload on the service core in process (no HTTP, no broker), as a ratio.")
+        var command = new Command("e2e", "Wallets over HTTP → BFF (device sessions) → RabbitMQ → worker processes: logins/s, signs/s, p50/p95/p99 per operation and errors by code; and in the same run the same workload on the service core in process (no HTTP, no broker), and bare MassTransit request/reply on the same broker, as ratios.")
         {
-            wallets, workers, seconds, signsPerLogin, rabbitMq, json,
+            wallets, workers, seconds, signsPerLogin, rabbitMq, breakdown, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var asJson = parse.GetValue(json);
             var settings = new E2eSettings(parse.GetValue(wallets), parse.GetValue(workers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
-                parse.GetValue(signsPerLogin), parse.GetValue(rabbitMq) is { } uri ? ParseLoopbackBroker(uri) : null);
+                parse.GetValue(signsPerLogin), parse.GetValue(rabbitMq) is { } uri ? ParseLoopbackBroker(uri) : null, parse.GetValue(breakdown));
             var r = await E2eBenchmark.RunAsync(settings, line => { if (!asJson) Console.Error.WriteLine("… " + line); }, cancellationToken);
             if (asJson)
             {
@@ -73,7 +74,17 @@ internal static class BenchCommand
                     ["load_average_1m_at_start"] = r.LoadAverageAtStart,
                     ["e2e"] = LoadJson(r.EndToEnd),
                     ["in_process"] = LoadJson(r.InProcess),
+                    ["echo"] = EchoJson(r.Echo),
                     ["e2e_to_in_process_sign_ratio"] = r.SignRatio,
+                    ["e2e_sign_to_echo_ratio"] = r.EchoRatio,
+                    ["in_process_breakdown"] = r.InProcessBreakdown?.Select(h => new Dictionary<string, object>
+                    {
+                        ["name"] = h.Name,
+                        ["count"] = h.Count,
+                        ["mean_ms"] = h.MeanMs,
+                        ["total_ms"] = h.TotalMs,
+                        ["per_sign_ms"] = PerSign(h, r.InProcess),
+                    }).ToList(),
                 }));
                 return 0;
             }
@@ -84,7 +95,17 @@ internal static class BenchCommand
             var table = new Table().AddColumns("Path", "Op", "count", "ops / s", "p50 ms", "p95 ms", "p99 ms", "max ms");
             LoadRows(table, "in-process", r.InProcess);
             LoadRows(table, "e2e", r.EndToEnd);
+            var echo = r.Echo.Operations[EchoBaseline.Echo];
+            table.AddRow("echo", "request/reply", echo.Count.ToString("N0", CultureInfo.InvariantCulture), Rate(r.Echo.PerSecond(EchoBaseline.Echo)),
+                Ms(echo.P50Ms), Ms(echo.P95Ms), Ms(echo.P99Ms), Ms(echo.MaxMs));
             AnsiConsole.Write(table);
+            if (r.InProcessBreakdown is { } hops)
+            {
+                var breakdownTable = new Table().AddColumns("In-process span / timed call", "count", "mean ms", "total ms", "ms per sign");
+                foreach (var h in hops)
+                    breakdownTable.AddRow(Markup.Escape(h.Name), h.Count.ToString("N0", CultureInfo.InvariantCulture), Ms(h.MeanMs), Ms(h.TotalMs), Ms(PerSign(h, r.InProcess)));
+                AnsiConsole.Write(breakdownTable);
+            }
             foreach (var (path, load) in new[] { ("in process", r.InProcess), ("end to end", r.EndToEnd) })
             {
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "Errors {0}: {1}", path, load.ErrorCount == 0
@@ -92,8 +113,16 @@ internal static class BenchCommand
                     : "[red]" + Markup.Escape(string.Join(", ", load.Errors.Select(e => $"{e.Key} × {e.Value}"))) + "[/]");
             }
 
+            foreach (var (path, load) in new[] { ("in process", r.InProcess), ("end to end", r.EndToEnd) })
+            {
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "CPU per sign {0} (whole workload, logins included): {1}", path,
+                    Markup.Escape(string.Join(", ", (load.Cpu ?? new Dictionary<string, TimeSpan>()).Keys.Select(k => $"{k} {Ms(load.CpuMsPer(k, LoadRun.Sign))} ms"))));
+            }
+
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]e2e signs/s ÷ in-process signs/s = {0}[/] ({1} ÷ {2}).",
                 Ratio(r.SignRatio), Rate(r.EndToEnd.PerSecond(LoadRun.Sign)), Rate(r.InProcess.PerSecond(LoadRun.Sign)));
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]e2e signs/s ÷ echo round trips/s = {0}[/] ({1} ÷ {2}, same broker, {3} in flight; goal ≥ 0.6).",
+                Ratio(r.EchoRatio), Rate(r.EndToEnd.PerSecond(LoadRun.Sign)), Rate(r.Echo.PerSecond(EchoBaseline.Echo)), settings.Wallets);
             return 0;
         });
         return command;
@@ -126,7 +155,25 @@ internal static class BenchCommand
         }, StringComparer.Ordinal),
         ["errors"] = load.Errors,
         ["error_count"] = load.ErrorCount,
+        ["cpu_ms_per_sign"] = load.Cpu?.ToDictionary(c => c.Key, c => load.CpuMsPer(c.Key, LoadRun.Sign), StringComparer.Ordinal) ?? [],
     };
+
+    private static Dictionary<string, object> EchoJson(LoadResult echo) => new()
+    {
+        ["elapsed_s"] = echo.Elapsed.TotalSeconds,
+        ["round_trips"] = echo.Count(EchoBaseline.Echo),
+        ["round_trips_per_s"] = echo.PerSecond(EchoBaseline.Echo),
+        ["latency_ms"] = echo.Operations[EchoBaseline.Echo] is var s
+            ? new Dictionary<string, double> { ["p50"] = s.P50Ms, ["p95"] = s.P95Ms, ["p99"] = s.P99Ms, ["max"] = s.MaxMs }
+            : [],
+        ["errors"] = echo.Errors,
+        ["error_count"] = echo.ErrorCount,
+    };
+
+    /// <summary>A line's total wall time spread over the run's signs (logins included: it is the cost of the workload per sign).</summary>
+    private static double PerSign(HopTiming hop, LoadResult load) => load.Count(LoadRun.Sign) is > 0 and var signs ? hop.TotalMs / signs : 0;
+
+    private static string Ms(double ms) => ms.ToString("0.00", CultureInfo.InvariantCulture);
 
     private static void LoadRows(Table table, string path, LoadResult load)
     {
@@ -136,8 +183,6 @@ internal static class BenchCommand
             table.AddRow(operation == LoadRun.Operations[0] ? path : "", operation, s.Count.ToString("N0", CultureInfo.InvariantCulture),
                 Rate(load.PerSecond(operation)), Ms(s.P50Ms), Ms(s.P95Ms), Ms(s.P99Ms), Ms(s.MaxMs));
         }
-
-        static string Ms(double ms) => ms.ToString("0.00", CultureInfo.InvariantCulture);
     }
 
     private static Command Hsm()

@@ -5,7 +5,7 @@ using R2ps.Store.Data;
 namespace R2ps.Store;
 
 internal sealed class AuditLog(
-    IDbContextFactory<R2psStoreDbContext> contexts, TimeProvider time, IOptions<StoreOptions> options)
+    IDbContextFactory<R2psStoreDbContext> contexts, TimeProvider time, IOptions<StoreOptions> options, StoreWriteBatcher batcher)
     : StoreComponent(contexts, time, options), IAuditLog
 {
     public async Task AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
@@ -24,6 +24,12 @@ internal sealed class AuditLog(
             SessionRef = Optional(entry.SessionRef, StoreLimits.MaxCodeLength),
             Detail = Optional(entry.Detail, Options.MaxAuditDetailLength),
         };
+
+        if (Options.BatchWrites)
+        {
+            await batcher.AppendAuditAsync(row, cancellationToken).ConfigureAwait(false);
+            return;
+        }
 
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))

@@ -28,9 +28,16 @@ public static class StoreServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreOptions>, StoreOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddDbContextFactory<R2psStoreDbContext>(
-            (provider, builder) => StoreDatabase.Configure(builder, provider.GetRequiredService<IOptions<StoreOptions>>().Value));
+        // Pooled: every store call takes a context, so the per-request cost of building one (services, change
+        // tracker, state) is paid once per pooled instance. The pool size is a registration-time setting in EF Core,
+        // read here; the validator checks the same value at start.
+        var poolSize = configuration.GetSection(StoreOptions.SectionName).GetValue<int?>(nameof(StoreOptions.DbContextPoolSize))
+            ?? StoreOptions.DefaultDbContextPoolSize;
+        services.AddPooledDbContextFactory<R2psStoreDbContext>(
+            (provider, builder) => StoreDatabase.Configure(builder, provider.GetRequiredService<IOptions<StoreOptions>>().Value),
+            Math.Clamp(poolSize, 1, StoreOptions.MaxDbContextPoolSize));
 
+        services.TryAddSingleton<StoreWriteBatcher>();
         services.TryAddSingleton<IClientRegistry, ClientRegistry>();
         services.TryAddSingleton<IRegistrationCodeStore, RegistrationCodeStore>();
         services.TryAddSingleton<IOpaqueRecordStore, OpaqueRecordStore>();

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace R2ps.Store;
 
 internal sealed class NonceCache(
-    IDbContextFactory<R2psStoreDbContext> contexts, TimeProvider time, IOptions<StoreOptions> options)
+    IDbContextFactory<R2psStoreDbContext> contexts, TimeProvider time, IOptions<StoreOptions> options, StoreWriteBatcher batcher)
     : StoreComponent(contexts, time, options), INonceCache
 {
     public async Task<bool> TryRecordAsync(string clientId, string nonce, DateTimeOffset expiresAt, CancellationToken cancellationToken)
@@ -13,6 +13,8 @@ internal sealed class NonceCache(
         Guard.Identifier(nonce, nameof(nonce));
         var nowMs = NowMs;
         var expiresMs = Guard.ToUnixMs(expiresAt);
+        if (Options.BatchWrites)
+            return await batcher.RecordNonceAsync(clientId, nonce, expiresMs, nowMs, cancellationToken).ConfigureAwait(false);
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {

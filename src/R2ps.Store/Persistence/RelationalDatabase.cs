@@ -234,31 +234,43 @@ public static class RelationalDatabase
             : null;
     }
 
-    /// <summary>Sets the per-connection SQLite pragmas on every open (pooled connections included).</summary>
+    /// <summary>
+    /// Sets the per-connection SQLite pragmas: busy_timeout on every open (pooled connections included), journal_mode=WAL
+    /// on opens until it took once. WAL is stored in the file, so repeating it on every open (every store call) only
+    /// cost a statement per call.
+    /// </summary>
     private sealed class SqliteConnectionSetup(TimeSpan busyTimeout) : DbConnectionInterceptor
     {
+        private readonly string _busyTimeout = string.Create(
+            CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds};");
+
         // busy_timeout first: switching to WAL needs a lock that another process may hold for a moment.
-        // journal_mode=WAL is stored in the file; once set, repeating it is a no-op.
-        private readonly string _pragmas = string.Create(
-            CultureInfo.InvariantCulture,
-            $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}; PRAGMA journal_mode = WAL;");
+        private readonly string _both = string.Create(
+            CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}; PRAGMA journal_mode = WAL;");
+
+        private volatile bool _walSet;
 
         public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
         {
+            var wal = !_walSet;
             using var command = connection.CreateCommand();
-            command.CommandText = _pragmas;
+            command.CommandText = wal ? _both : _busyTimeout;
             command.ExecuteNonQuery();
+            if (wal) _walSet = true;
         }
 
         public override async Task ConnectionOpenedAsync(
             DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
         {
+            var wal = !_walSet;
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
             {
-                command.CommandText = _pragmas;
+                command.CommandText = wal ? _both : _busyTimeout;
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
+
+            if (wal) _walSet = true;
         }
     }
 }

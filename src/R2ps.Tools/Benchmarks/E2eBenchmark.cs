@@ -12,22 +12,41 @@ namespace R2ps.Tools.Benchmarks;
 /// <param name="Duration">Timed part of each of the two measurements.</param>
 /// <param name="SignsPerLogin">Signs in one session before the wallet ends it and logs in again.</param>
 /// <param name="RabbitMq">A broker to use; null starts a private node for the run.</param>
-public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq);
+/// <param name="Breakdown">Listen to the service's spans and store timings during the in-process run and report where its time went.</param>
+public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq, bool Breakdown = false);
 
-/// <summary>Both measurements of one run and the machine they ran on.</summary>
-public sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult EndToEnd, LoadResult InProcess, int ProcessorCount, double? LoadAverageAtStart)
+/// <summary>The three measurements of one run and the machine they ran on.</summary>
+/// <param name="Echo">Bare MassTransit request/reply on the same broker, <see cref="E2eSettings.Wallets"/> in flight.</param>
+/// <param name="InProcessBreakdown">Per span and store call of the in-process run, when asked for; else null.</param>
+public sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult EndToEnd, LoadResult InProcess, LoadResult Echo, int ProcessorCount,
+    double? LoadAverageAtStart, IReadOnlyList<HopTiming>? InProcessBreakdown = null)
 {
     /// <summary>End-to-end signs/s ÷ in-process signs/s: what HTTP, device sessions, the broker and the process hops cost.</summary>
     public double SignRatio => InProcess.PerSecond(LoadRun.Sign) is > 0 and var baseline ? EndToEnd.PerSecond(LoadRun.Sign) / baseline : 0;
+
+    /// <summary>End-to-end signs/s ÷ bare echo round trips/s on the same broker (issue 9's goal: ≥ 0.6).</summary>
+    public double EchoRatio => Echo.PerSecond(EchoBaseline.Echo) is > 0 and var echo ? EndToEnd.PerSecond(LoadRun.Sign) / echo : 0;
 }
 
 /// <summary>
 /// <c>r2ps bench e2e</c>: first the in-process baseline (service core called directly, same HSM and SQLite kind), then the
-/// same workload end to end (HTTP → BFF → RabbitMQ → worker processes). Everything lives in a temporary folder (SoftHSM2
+/// same workload end to end (HTTP → BFF → RabbitMQ → worker processes), then bare MassTransit request/reply on that broker. Everything lives in a temporary folder (SoftHSM2
 /// tokens, SQLite files, PIN file) that is deleted at the end; every process started is stopped.
 /// </summary>
 public static class E2eBenchmark
 {
+    /// <summary>CPU group: this process (in process: service core and wallets; end to end: the BFF and the wallets).</summary>
+    public const string CpuThisProcess = "this_process";
+
+    /// <summary>CPU group: the worker processes together.</summary>
+    public const string CpuWorkers = "workers";
+
+    private static TimeSpan ThisProcessCpu()
+    {
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
+    }
+
     /// <summary>HSM sessions per process (workers and baseline alike); modest for a small machine.</summary>
     public const int HsmSessions = 4;
 
@@ -49,27 +68,38 @@ public static class E2eBenchmark
             var clusterToken = SoftHsmToken.Ensure(hsm, "r2ps-bench", soPin, userPin);
 
             LoadResult inProcess;
+            IReadOnlyList<HopTiming>? breakdown = null;
             progress("In-process baseline: starting the service core (in-memory bus, SQLite, SoftHSM2)");
-            var target = await InProcessTarget.StartAsync(baselineToken, pinFile, Path.Combine(directory.FullName, "in-process.db"), HsmSessions, cancellationToken)
-                .ConfigureAwait(false);
-            await using (target.ConfigureAwait(false))
+            using (var hops = settings.Breakdown ? new HopBreakdown() : null)
             {
-                inProcess = await MeasureAsync(settings, "in-process", target.CreateWalletAsync, progress, cancellationToken).ConfigureAwait(false);
+                var target = await InProcessTarget.StartAsync(baselineToken, pinFile, Path.Combine(directory.FullName, "in-process.db"), HsmSessions, cancellationToken)
+                    .ConfigureAwait(false);
+                await using (target.ConfigureAwait(false))
+                {
+                    inProcess = await MeasureAsync(settings, "in-process", target.CreateWalletAsync, progress, cancellationToken, () => hops?.Reset(),
+                            () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuThisProcess] = ThisProcessCpu() })
+                        .ConfigureAwait(false);
+                    breakdown = hops?.Snapshot();
+                }
             }
 
             LoadResult endToEnd;
+            LoadResult echo;
             string broker;
             var cluster = await E2eCluster.StartAsync(settings.RabbitMq, settings.Workers, clusterToken, userPin, pinFile, directory.FullName, HsmSessions,
                 progress, cancellationToken).ConfigureAwait(false);
             await using (cluster.ConfigureAwait(false))
             {
                 broker = cluster.BrokerDescription;
-                endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken).ConfigureAwait(false);
+                endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken, null,
+                    () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuWorkers] = cluster.WorkersCpu(), [CpuThisProcess] = ThisProcessCpu() })
+                    .ConfigureAwait(false);
                 if (cluster.DeadWorkerReport() is { } dead) throw new InvalidOperationException(dead);
+                echo = await EchoBaseline.RunAsync(cluster.Broker, settings.Wallets, settings.Duration, progress, cancellationToken).ConfigureAwait(false);
                 progress("Stopping the BFF, the workers and the broker");
             }
 
-            return new E2eResult(settings, broker, endToEnd, inProcess, Environment.ProcessorCount, loadAverage);
+            return new E2eResult(settings, broker, endToEnd, inProcess, echo, Environment.ProcessorCount, loadAverage, breakdown);
         }
         finally
         {
@@ -86,7 +116,8 @@ public static class E2eBenchmark
     }
 
     private static async Task<LoadResult> MeasureAsync(E2eSettings settings, string label, Func<CancellationToken, Task<BenchWallet>> createWallet,
-        Action<string> progress, CancellationToken cancellationToken)
+        Action<string> progress, CancellationToken cancellationToken, Action? beforeTimed = null,
+        Func<IReadOnlyDictionary<string, TimeSpan>>? cpuProbe = null)
     {
         progress($"{label}: registering {settings.Wallets} wallet(s) (PIN, one P-256 key each; not timed)");
         var wallets = new List<BenchWallet>(settings.Wallets);
@@ -96,7 +127,8 @@ public static class E2eBenchmark
                 wallets.Add(await createWallet(cancellationToken).ConfigureAwait(false));
             progress(string.Create(CultureInfo.InvariantCulture,
                 $"{label}: {settings.Wallets} wallet(s) for {settings.Duration.TotalSeconds:0.#} s, a login every {settings.SignsPerLogin} signs"));
-            return await LoadRun.RunAsync(wallets, settings.Duration, settings.SignsPerLogin, label, progress, cancellationToken).ConfigureAwait(false);
+            beforeTimed?.Invoke();
+            return await LoadRun.RunAsync(wallets, settings.Duration, settings.SignsPerLogin, label, progress, cancellationToken, cpuProbe).ConfigureAwait(false);
         }
         finally
         {

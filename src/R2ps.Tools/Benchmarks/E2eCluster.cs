@@ -47,6 +47,9 @@ internal sealed class E2eCluster : IAsyncDisposable
     /// <summary>Where the broker is: the private node's URI, or the one given (without credentials).</summary>
     public string BrokerDescription { get; private set; } = string.Empty;
 
+    /// <summary>The broker the cluster runs on (for the echo baseline on the same broker).</summary>
+    public Uri Broker { get; private set; } = null!;
+
     /// <summary>The private broker node; null when the run uses a given broker.</summary>
     public RabbitMqNode? Node => _node;
 
@@ -87,6 +90,8 @@ internal sealed class E2eCluster : IAsyncDisposable
             broker = rabbitMq;
             BrokerDescription = $"given broker {rabbitMq.Host}:{rabbitMq.Port}";
         }
+
+        Broker = broker;
 
         // Server and sealing keys exist before any worker starts, so no two workers race to create them.
         var hsmOptions = token.CreateOptions(userPin, sessionPoolSize: 1);
@@ -179,6 +184,9 @@ internal sealed class E2eCluster : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>CPU time all worker processes have used so far.</summary>
+    public TimeSpan WorkersCpu() => _workers.Aggregate(TimeSpan.Zero, (sum, w) => sum + w.ProcessorTime);
 
     /// <summary>A worker that died during the run, with its last output; null when all are alive.</summary>
     public string? DeadWorkerReport() => _workers.FirstOrDefault(w => w.HasExited) is { } dead

@@ -71,8 +71,15 @@ public sealed record LatencySummary(long Count, double P50Ms, double P95Ms, doub
 }
 
 /// <summary>What one load run measured: per operation type (<see cref="LoadRun.Operations"/>) and errors by code.</summary>
-public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyDictionary<string, LatencySummary> Operations, IReadOnlyDictionary<string, long> Errors)
+/// <param name="Cpu">CPU time used during the timed part, by process group (in-process: this process; e2e: the workers, and
+/// this process = BFF + wallets): on a shared machine CPU per operation is steadier than a rate.</param>
+public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyDictionary<string, LatencySummary> Operations, IReadOnlyDictionary<string, long> Errors,
+    IReadOnlyDictionary<string, TimeSpan>? Cpu = null)
 {
+    /// <summary>CPU milliseconds of <paramref name="group"/> per <paramref name="operation"/> (the whole workload's CPU, logins included).</summary>
+    public double CpuMsPer(string group, string operation) =>
+        Cpu is not null && Cpu.TryGetValue(group, out var cpu) && Count(operation) is > 0 and var n ? cpu.TotalMilliseconds / n : 0;
+
     public long Count(string operation) => Operations.TryGetValue(operation, out var s) ? s.Count : 0;
 
     public double PerSecond(string operation) => Elapsed > TimeSpan.Zero ? Count(operation) / Elapsed.TotalSeconds : 0;
@@ -102,8 +109,9 @@ public static class LoadRun
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
 
     internal static async Task<LoadResult> RunAsync(IReadOnlyList<BenchWallet> wallets, TimeSpan duration, int signsPerLogin, string label,
-        Action<string> progress, CancellationToken cancellationToken)
+        Action<string> progress, CancellationToken cancellationToken, Func<IReadOnlyDictionary<string, TimeSpan>>? cpuProbe = null)
     {
+        var cpuBefore = cpuProbe?.Invoke();
         var counters = new Counters();
         var errors = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var start = Stopwatch.GetTimestamp();
@@ -113,11 +121,15 @@ public static class LoadRun
         var loops = wallets.Select(w => Task.Run(() => LoopAsync(w, deadline, signsPerLogin, counters, errors, cancellationToken), cancellationToken)).ToArray();
         var recorded = await Task.WhenAll(loops).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start);
+        var cpuAfter = cpuProbe?.Invoke();
         await progressStop.CancelAsync().ConfigureAwait(false);
         await reporter.ConfigureAwait(false);
 
         var summaries = Operations.ToDictionary(op => op, op => LatencySummary.From([.. recorded.SelectMany(r => r[op])]), StringComparer.Ordinal);
-        return new LoadResult(elapsed, summaries, new SortedDictionary<string, long>(errors, StringComparer.Ordinal));
+        var cpu = cpuBefore is null || cpuAfter is null
+            ? null
+            : cpuAfter.ToDictionary(c => c.Key, c => c.Value - cpuBefore.GetValueOrDefault(c.Key), StringComparer.Ordinal);
+        return new LoadResult(elapsed, summaries, new SortedDictionary<string, long>(errors, StringComparer.Ordinal), cpu);
     }
 
     private static async Task<Dictionary<string, List<long>>> LoopAsync(BenchWallet wallet, long deadline, int signsPerLogin, Counters counters,

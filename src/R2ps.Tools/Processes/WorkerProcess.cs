@@ -38,6 +38,16 @@ public sealed class WorkerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>CPU time the process has used so far (user + system), for the benchmarks' CPU per operation.</summary>
+    public TimeSpan ProcessorTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Its last output lines (standard output and error, interleaved as they arrived).</summary>

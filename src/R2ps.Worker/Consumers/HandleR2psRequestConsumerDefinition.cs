@@ -36,7 +36,9 @@ public sealed class HandleR2psRequestConsumerDefinition : ConsumerDefinition<Han
         ArgumentNullException.ThrowIfNull(worker);
         ArgumentNullException.ThrowIfNull(hsm);
         _worker = worker.Value;
-        var concurrency = _worker.ConcurrencyLimit > 0 ? _worker.ConcurrencyLimit : Math.Max(1, hsm.Value.SessionPoolSize);
+        var concurrency = _worker.ConcurrencyLimit > 0
+            ? _worker.ConcurrencyLimit
+            : Math.Max(1, hsm.Value.SessionPoolSize) * WorkerOptions.DefaultRequestsPerHsmSession;
         _prefetch = _worker.PrefetchCount > 0 ? _worker.PrefetchCount : concurrency;
         EndpointName = R2psQueues.RequestQueue(_worker.Context);
         ConcurrentMessageLimit = concurrency;

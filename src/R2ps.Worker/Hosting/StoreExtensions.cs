@@ -25,7 +25,8 @@ public static class StoreExtensions
         services.TryAddSingleton<ILoginLockout, StoreLoginLockout>();
         services.TryAddSingleton<Service.Ports.INonceCache, StoreNonces>();
         services.TryAddSingleton<Service.Ports.IAuditLog, StoreAudit>();
-        services.TryAddSingleton<IHsmKeyMetadata, StoreKeyMetadata>();
+        services.TryAddSingleton<StoreKeyMetadata>();
+        services.TryAddSingleton<IHsmKeyMetadata, CachedKeyMetadata>();
         services.TryAddSingleton<ISealedSecretStore, StoreSealedSecrets>();
         return services;
     }

@@ -1,0 +1,168 @@
+using System.Threading.Channels;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using R2ps.Store.Data;
+
+namespace R2ps.Store;
+
+/// <summary>
+/// Group commit for the two writes every request makes: its nonce (insert-if-absent) and its audit row. Concurrent
+/// callers queue their write and await it; one loop takes whatever is queued (up to
+/// <see cref="StoreOptions.MaxWriteBatchSize"/>), runs it in one transaction and completes every waiter only after the
+/// commit. So N requests share one commit (one fsync on SQLite, one round trip to COMMIT on PostgreSQL) instead of
+/// fighting for the database's write lock, and nothing is answered before it is durable. No waiting to fill a batch:
+/// what queues up while a commit runs is the next batch, so a lone request pays one commit as before.
+/// </summary>
+/// <remarks>
+/// The nonce statement is the same atomic insert-if-absent as unbatched, so replays are still refused against every
+/// other worker (each process has its own batcher; the database arbitrates between them), and two uses of one nonce in
+/// one batch see each other inside the transaction: exactly one is accepted. A batch that fails (its transaction rolled
+/// back) fails every waiter in it with the same exception; nothing of it was written.
+/// </remarks>
+internal sealed class StoreWriteBatcher : IAsyncDisposable
+{
+    private readonly IDbContextFactory<R2psStoreDbContext> _contexts;
+    private readonly int _maxBatch;
+    private readonly Channel<PendingWrite> _queue;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lazy<Task> _loop;
+
+    public StoreWriteBatcher(IDbContextFactory<R2psStoreDbContext> contexts, IOptions<StoreOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _contexts = contexts;
+        _maxBatch = options.Value.MaxWriteBatchSize;
+        // Bounded: under overload the writers wait for room instead of queueing without limit.
+        _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        // Started on first use: the store is also used without a host (tools, tests), where no hosted service runs.
+        _loop = new Lazy<Task>(() => Task.Run(RunAsync), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The nonce insert-if-absent, committed in the next batch: true when recorded, false for a live duplicate.</summary>
+    public async Task<bool> RecordNonceAsync(string clientId, string nonce, long expiresMs, long nowMs, CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite(new NonceWrite(clientId, nonce, expiresMs, nowMs), null);
+        await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        return await write.Done.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>The audit row, committed in the next batch.</summary>
+    public async Task AppendAuditAsync(AuditRow row, CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite(null, row);
+        await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        await write.Done.Task.ConfigureAwait(false);
+    }
+
+    private async Task EnqueueAsync(PendingWrite write, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        _ = _loop.Value;
+        // Once queued, the write is not withdrawn: the caller waits for its outcome (it may be committed already).
+        await _queue.Writer.WriteAsync(write, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<PendingWrite>(_maxBatch);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                while (batch.Count < _maxBatch && _queue.Reader.TryRead(out var write))
+                    batch.Add(write);
+                await CommitAsync(batch).ConfigureAwait(false);
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping: what is still queued fails below.
+        }
+
+        var stopped = new ObjectDisposedException(nameof(StoreWriteBatcher));
+        foreach (var write in batch) write.Done.TrySetException(stopped);
+        while (_queue.Reader.TryRead(out var left)) left.Done.TrySetException(stopped);
+    }
+
+    private async Task CommitAsync(List<PendingWrite> batch)
+    {
+        var results = new bool[batch.Count];
+        try
+        {
+            var db = await _contexts.CreateDbContextAsync(_stopping.Token).ConfigureAwait(false);
+            await using (db.ConfigureAwait(false))
+            {
+                // On SQLite BEGIN IMMEDIATE: the write lock is taken once for the whole batch.
+                var tx = await db.Database.BeginTransactionAsync(_stopping.Token).ConfigureAwait(false);
+                await using (tx.ConfigureAwait(false))
+                {
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        if (batch[i].Nonce is not { } n) continue;
+                        // Insert-if-absent in one statement. A row that expired but was not pruned yet is taken over
+                        // (its update counts as one affected row); a live row is left alone: a replay.
+                        var affected = await db.Database.ExecuteSqlInterpolatedAsync(
+                            $"""
+                            INSERT INTO r2ps_nonces (client_id, nonce, expires_ms) VALUES ({n.ClientId}, {n.Nonce}, {n.ExpiresMs})
+                            ON CONFLICT (client_id, nonce) DO UPDATE SET expires_ms = excluded.expires_ms
+                            WHERE r2ps_nonces.expires_ms <= {n.NowMs}
+                            """,
+                            _stopping.Token).ConfigureAwait(false);
+                        results[i] = affected == 1;
+                    }
+
+                    var audits = false;
+                    foreach (var write in batch)
+                    {
+                        if (write.Audit is null) continue;
+                        db.Audit.Add(write.Audit);
+                        audits = true;
+                    }
+
+                    if (audits) await db.SaveChangesAsync(_stopping.Token).ConfigureAwait(false);
+                    await tx.CommitAsync(_stopping.Token).ConfigureAwait(false);
+                }
+            }
+        }
+#pragma warning disable CA1031 // The batch's failure is every waiter's: it is handed to each of them, not lost.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            foreach (var write in batch) write.Done.TrySetException(ex);
+            return;
+        }
+
+        for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _queue.Writer.TryComplete();
+        if (_loop.IsValueCreated)
+        {
+            // Let what is queued commit; a stuck database is cut off by the command timeout.
+            await _loop.Value.ConfigureAwait(false);
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private sealed record NonceWrite(string ClientId, string Nonce, long ExpiresMs, long NowMs);
+
+    private sealed class PendingWrite(NonceWrite? nonce, AuditRow? audit)
+    {
+        public NonceWrite? Nonce { get; } = nonce;
+
+        public AuditRow? Audit { get; } = audit;
+
+        // Continuations run off the commit loop, so one slow waiter cannot hold up the next batch.
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,129 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using R2ps.Testing;
+
+namespace R2ps.Store.Tests;
+
+/// <summary>Group commit of nonces and audit rows (<see cref="StoreOptions.BatchWrites"/>, on by default).</summary>
+public abstract class WriteBatchingTests(TestDatabaseProvider provider) : StoreSuite(provider)
+{
+    private const string Nonce = "3c2b1a09f8e7d6c5b4a3928170615243f8f2c1e0b9a7d6c5b4a39281706f5e4d";
+
+    private static DateTimeOffset Expiry => TestStore.Start.AddSeconds(35);
+
+    private static AuditEntry Entry(string clientId) =>
+        new(TestStore.Start, "worker-a", "hsm_ecdsa", clientId, "device-key-1", "hsm", AuditOutcome.Success);
+
+    [Fact]
+    public async Task Concurrent_uses_of_one_nonce_in_one_process_admit_exactly_one_while_distinct_nonces_all_pass()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync();
+        await using var _ = store;
+        var nonces = worker.GetRequiredService<INonceCache>();
+
+        // Same nonce and distinct ones interleaved, so batches hold duplicates next to other writes.
+        var same = Enumerable.Range(0, 64).Select(_ => Task.Run(() => nonces.TryRecordAsync("wallet-1", Nonce, Expiry, ct), ct)).ToArray();
+        var distinct = Enumerable.Range(0, 64).Select(i => Task.Run(() => nonces.TryRecordAsync("wallet-1", $"n{i:D3}", Expiry, ct), ct)).ToArray();
+        var sameResults = await Task.WhenAll(same);
+        var distinctResults = await Task.WhenAll(distinct);
+
+        Assert.Equal(1, sameResults.Count(accepted => accepted));
+        Assert.All(distinctResults, Assert.True);
+        Assert.False(await nonces.TryRecordAsync("wallet-1", Nonce, Expiry, ct));
+    }
+
+    [Fact]
+    public async Task Concurrent_uses_of_one_nonce_on_two_batching_workers_admit_exactly_one()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:MaxWriteBatchSize"] = "8" });
+        await using var _ = store;
+        var a = worker.GetRequiredService<INonceCache>();
+        var b = (await store.StartWorkerAsync(new() { ["Store:MaxWriteBatchSize"] = "8" })).GetRequiredService<INonceCache>();
+
+        var uses = Enumerable.Range(0, 64).Select(i => Task.Run(() => (i % 2 == 0 ? a : b).TryRecordAsync("wallet-1", Nonce, Expiry, ct), ct));
+        var results = await Task.WhenAll(uses);
+
+        Assert.Equal(1, results.Count(accepted => accepted));
+    }
+
+    [Fact]
+    public async Task A_write_is_committed_when_its_call_returns()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync();
+        await using var _ = store;
+
+        Assert.True(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", Nonce, Expiry, ct));
+        await worker.GetRequiredService<IAuditLog>().AppendAsync(Entry("wallet-1"), ct);
+
+        // Another connection, no waiting: what was acknowledged is in the database.
+        await using var db = store.OpenContext();
+        Assert.Equal([Nonce], await db.Nonces.Select(n => n.Nonce).ToListAsync(ct));
+        Assert.Equal(1, await db.Audit.CountAsync(ct));
+    }
+
+    [Fact]
+    public async Task A_failed_batch_fails_every_waiter_in_it_and_writes_nothing_of_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync();
+        await using var _ = store;
+        await using (var db = store.OpenContext())
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE r2ps_audit", ct);
+        var nonces = worker.GetRequiredService<INonceCache>();
+        var audit = worker.GetRequiredService<IAuditLog>();
+
+        // Audit appends cannot commit now; the nonces queued with them are in the same transactions.
+        var writes = Enumerable.Range(0, 48).Select(i => Task.Run(async () =>
+        {
+            var nonce = $"n{i:D3}";
+            try
+            {
+                if (i % 2 == 0)
+                {
+                    await audit.AppendAsync(Entry("wallet-1"), ct);
+                    return (nonce, Audit: true, Ok: true);
+                }
+
+                return (nonce, Audit: false, Ok: await nonces.TryRecordAsync("wallet-1", nonce, Expiry, ct));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return (nonce, Audit: i % 2 == 0, Ok: false);
+            }
+        }, ct));
+        var results = await Task.WhenAll(writes);
+
+        Assert.All(results.Where(r => r.Audit), r => Assert.False(r.Ok));
+        await using var check = store.OpenContext();
+        var stored = await check.Nonces.Select(n => n.Nonce).ToListAsync(ct);
+        // Told "recorded" exactly when it is recorded: a nonce that shared a failed batch was failed, not acknowledged.
+        Assert.Equal(results.Where(r => !r.Audit && r.Ok).Select(r => r.nonce).Order(), stored.Order());
+        // A failed nonce was rolled back, so it can be used once the store works again (nothing was burnt silently).
+        var failed = results.Where(r => !r.Audit && !r.Ok).Select(r => r.nonce).ToList();
+        foreach (var nonce in failed)
+            Assert.True(await nonces.TryRecordAsync("wallet-1", nonce, Expiry, ct));
+    }
+
+    [Fact]
+    public async Task Unbatched_writes_keep_the_same_semantics()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:BatchWrites"] = "false" });
+        await using var _ = store;
+        var nonces = worker.GetRequiredService<INonceCache>();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => nonces.TryRecordAsync("wallet-1", Nonce, Expiry, ct), ct)));
+        await worker.GetRequiredService<IAuditLog>().AppendAsync(Entry("wallet-1"), ct);
+
+        Assert.Equal(1, results.Count(accepted => accepted));
+        await using var db = store.OpenContext();
+        Assert.Equal(1, await db.Audit.CountAsync(ct));
+    }
+}
+
+public sealed class WriteBatchingTestsOnSqlite() : WriteBatchingTests(TestDatabaseProvider.Sqlite);
+
+public sealed class WriteBatchingTestsOnPostgres(PostgreSqlServerFixture server) : WriteBatchingTests(TestDatabaseProvider.Postgres(server));
