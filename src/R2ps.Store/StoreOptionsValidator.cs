@@ -32,6 +32,7 @@ public sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
         RequirePositive(failures, "MaxContextsPerClient", options.MaxContextsPerClient);
         RequirePositive(failures, "MaxAuditDetailLength", options.MaxAuditDetailLength);
         RequirePositive(failures, "MaxAuditQueryResults", options.MaxAuditQueryResults);
+        RequirePositive(failures, "MaxSealedSecretBytes", options.MaxSealedSecretBytes);
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
