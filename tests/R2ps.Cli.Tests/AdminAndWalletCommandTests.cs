@@ -58,7 +58,7 @@ public class AdminAndWalletCommandTests
             var secrets = (await Json(Wallet("secret", "list", "--pin", "246810"))).EnumerateArray().Single();
             Assert.Equal(("notes.txt", 2L), (secrets.GetProperty("secret_id").GetString(), secrets.GetProperty("version").GetInt64()));
             Assert.Equal(1, (await Json(Admin(["show", .. ids]))).GetProperty("secret_count").GetInt32());
-            Assert.Contains("\"notes.txt\": 2", await File.ReadAllTextAsync(Path.Combine(wallet, "vault-versions.json")), StringComparison.Ordinal);
+            Assert.Contains("\"notes.txt\": 2", await File.ReadAllTextAsync(Path.Combine(wallet, "vault-versions.json"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
             var trail = (await Json(Wallet("audit", "--limit", "5", "--pin", "246810"))).EnumerateArray().ToList();
             Assert.Equal(5, trail.Count);
             Assert.Contains(trail, e => e.GetProperty("type").GetString() == "secret_list");
