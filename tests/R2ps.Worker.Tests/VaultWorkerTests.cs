@@ -117,6 +117,19 @@ public abstract class VaultWorkerTests(WorkerCluster cluster)
             Assert.Equal(-1, sealedValue.AsSpan().IndexOf(walletCiphertext.AsSpan(walletCiphertext.Length - 16)));
         }
 
+        // The whole database file (and its WAL) of the SQLite cluster: no plaintext anywhere, not in the audit log either.
+        if (cluster.DatabaseProvider == "sqlite")
+        {
+            foreach (var file in Directory.EnumerateFiles(cluster.ScratchDirectory, "r2ps.db*"))
+            {
+                await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var copy = new MemoryStream();
+                await stream.CopyToAsync(copy, Ct);
+                Assert.Equal(-1, copy.GetBuffer().AsSpan(0, (int)copy.Length).IndexOf(plaintext));
+                Assert.Equal(-1, copy.GetBuffer().AsSpan(0, (int)copy.Length).IndexOf(walletCiphertext));
+            }
+        }
+
         // A row copied onto another id (same client, same version) does not open in the HSM: the AAD names the id.
         var first = rows.Single(r => r.SecretId == "first");
         await ExecuteAsync($"UPDATE r2ps_secrets SET sealed_ciphertext = @p WHERE client_id = '{wallet.ClientId}' AND secret_id = 'second'", first.Sealed);
