@@ -158,6 +158,35 @@ public abstract class VaultWorkerTests(WorkerCluster cluster)
         Assert.Equal("counter=41", Encoding.UTF8.GetString(one.Plaintext));
     }
 
+    [Fact]
+    public async Task Refusals_on_the_real_path_carry_their_codes_and_write_nothing()
+    {
+        var owner = await cluster.RegisteredWalletAsync("112358", Ct);
+        var intruder = await cluster.RegisteredWalletAsync("132134", Ct);
+        using var mine = await owner.Wallet.LoginAsync("112358", cancellationToken: Ct);
+        using var theirs = await intruder.Wallet.LoginAsync("132134", cancellationToken: Ct);
+        await mine.Vault.PutAsync("owned", "x"u8.ToArray(), Ct);
+        var before = await RowsAsync(owner.ClientId);
+
+        async Task<R2psClientException> Refused(SignSession session, string type, object request) =>
+            await Assert.ThrowsAsync<R2psClientException>(() => session.SendAsync(type, EnvelopeJson.Serialize(request), Ct));
+        var foreign = await Refused(theirs, ServiceTypes.SecretRetrieve, new SecretIdRequest("owned"));
+        var unknown = await Refused(theirs, ServiceTypes.SecretRetrieve, new SecretIdRequest("nothing-here"));
+        Assert.Equal((ErrorCode.AccessDenied, 403), (foreign.Code, foreign.HttpStatus));
+        Assert.Equal((unknown.Code, unknown.HttpStatus, unknown.Message), (foreign.Code, foreign.HttpStatus, foreign.Message));
+        Assert.Equal(ErrorCode.IllegalRequestData, (await Refused(mine, ServiceTypes.SecretStore, new SecretStoreRequest("bad id!", 2, "AAAA"))).Code);
+        Assert.Equal(ErrorCode.IllegalRequestData, (await Refused(mine, ServiceTypes.SecretStore, new SecretStoreRequest("owned", 2, Base64Std.Encode(new byte[16 * 1024 + 1])))).Code);
+        Assert.Equal(ErrorCode.IllegalState, (await Refused(mine, ServiceTypes.SecretStore, new SecretStoreRequest("owned", 3, "AAAA"))).Code);
+        Assert.Equal(ErrorCode.IllegalState, (await Refused(mine, ServiceTypes.SecretStore, new SecretStoreRequest("owned", 1, "AAAA"))).Code);
+        Assert.Equal(ErrorCode.AccessDenied, (await Refused(theirs, ServiceTypes.SecretDelete, new SecretIdRequest("owned"))).Code);
+        await mine.CloseAsync(Ct);
+        Assert.Equal(ErrorCode.AccessDenied, (await Refused(mine, ServiceTypes.SecretStore, new SecretStoreRequest("owned", 2, "AAAA"))).Code);
+
+        var after = await RowsAsync(owner.ClientId);
+        Assert.Equal(before.Select(r => (r.SecretId, r.Version, Convert.ToHexString(r.Sealed))), after.Select(r => (r.SecretId, r.Version, Convert.ToHexString(r.Sealed))));
+        Assert.Empty(await RowsAsync(intruder.ClientId));
+    }
+
     async Task<List<(string SecretId, long Version, byte[] Sealed)>> RowsAsync(string clientId)
     {
         var factory = cluster.Services.GetRequiredService<IDbContextFactory<R2psStoreDbContext>>();
