@@ -14,9 +14,17 @@ public static class ServiceTypes
     public const string SessionEnd = "session_end";
     public const string SessionContextEnd = "session_context_end";
 
+    // The secret vault (PROTOCOL.md 4): user types.
+    public const string SecretStore = "secret_store";
+    public const string SecretRetrieve = "secret_retrieve";
+    public const string SecretList = "secret_list";
+    public const string SecretDelete = "secret_delete";
+    public const string AuditLog = "audit_log";
+
     public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         PinRegistration, Authenticate, PinChange, HsmEcKeygen, HsmListKeys, HsmEcdsa, HsmEcdh, HsmEcDeleteKey, SessionEnd, SessionContextEnd,
+        SecretStore, SecretRetrieve, SecretList, SecretDelete, AuditLog,
     };
 
     public static bool IsKnown(string? type) => type is not null && All.Contains(type);

@@ -222,6 +222,11 @@ public sealed partial class R2psRequestProcessor
         ServiceTypes.HsmEcDeleteKey => DeleteKeyAsync(call, plaintext, cancellationToken),
         ServiceTypes.SessionEnd => SessionEndAsync(call, plaintext, trace, cancellationToken),
         ServiceTypes.SessionContextEnd => SessionContextEndAsync(call, cancellationToken),
+        ServiceTypes.SecretStore => SecretStoreAsync(call, plaintext, cancellationToken),
+        ServiceTypes.SecretRetrieve => SecretRetrieveAsync(call, plaintext, cancellationToken),
+        ServiceTypes.SecretList => SecretListAsync(call, plaintext, cancellationToken),
+        ServiceTypes.SecretDelete => SecretDeleteAsync(call, plaintext, cancellationToken),
+        ServiceTypes.AuditLog => AuditLogAsync(call, plaintext, cancellationToken),
         _ => throw new R2psException(ErrorCode.UnsupportedRequestType, "The request type is not supported."),
     };
 

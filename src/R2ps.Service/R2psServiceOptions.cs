@@ -52,6 +52,18 @@ public sealed class R2psServiceOptions
     /// <summary>Keys a client may hold per curve.</summary>
     public int MaxKeysPerCurve { get; set; } = 10;
 
+    /// <summary>Live secret ids a <c>(client_id, kid)</c> may hold in the vault (PROTOCOL.md 4: <c>MaxSecretsPerClient</c>).</summary>
+    public int MaxSecretsPerClient { get; set; } = VaultRules.DefaultMaxSecretsPerClient;
+
+    /// <summary>
+    /// Secret ids a <c>(client_id, kid)</c> may have used, deleted ones included: a deleted id keeps its version counter
+    /// (a row), so without this bound create-and-delete would grow the store without end.
+    /// </summary>
+    public int MaxSecretIdsPerClient { get; set; } = 8 * VaultRules.DefaultMaxSecretsPerClient;
+
+    /// <summary>Largest accepted vault ciphertext in bytes (decoded); PROTOCOL.md 4 allows at most 16 KiB.</summary>
+    public int MaxSecretBytes { get; set; } = VaultRules.DefaultMaxCiphertextBytes;
+
     internal string ResolvedWorkerId =>
         string.IsNullOrWhiteSpace(WorkerId) ? $"{Environment.MachineName}:{Environment.ProcessId}" : WorkerId;
 }
@@ -94,6 +106,12 @@ public sealed class R2psServiceOptionsValidator : IValidateOptions<R2psServiceOp
             failures.Add($"{s}:PinChangeWindow must be between 1 s and 15 min.");
         if (options.MaxKeysPerCurve is < 0 or > 10_000)
             failures.Add($"{s}:MaxKeysPerCurve must be between 0 and 10000.");
+        if (options.MaxSecretsPerClient is < 0 or > 10_000)
+            failures.Add($"{s}:MaxSecretsPerClient must be between 0 and 10000.");
+        if (options.MaxSecretIdsPerClient < options.MaxSecretsPerClient || options.MaxSecretIdsPerClient > 100_000)
+            failures.Add($"{s}:MaxSecretIdsPerClient must be between MaxSecretsPerClient and 100000.");
+        if (options.MaxSecretBytes is < 1 or > VaultRules.DefaultMaxCiphertextBytes)
+            failures.Add($"{s}:MaxSecretBytes must be between 1 and {VaultRules.DefaultMaxCiphertextBytes}.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

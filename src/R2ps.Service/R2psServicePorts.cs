@@ -26,4 +26,10 @@ public sealed record R2psServicePorts
     public required IServerKeys ServerKeys { get; init; }
 
     public required ISignSessionGateway Sessions { get; init; }
+
+    /// <summary>The secret vault (PROTOCOL.md 4).</summary>
+    public required IVaultStore Vault { get; init; }
+
+    /// <summary>The audit log's read side, for <c>audit_log</c>.</summary>
+    public required IAuditTrail AuditTrail { get; init; }
 }

@@ -18,6 +18,10 @@ internal static class Sealing
     public static byte[] SessionKeyAad(string pakeSessionId, string clientId, string kid, string context) =>
         Aad("r2ps/session-key/v1", pakeSessionId, clientId, kid, context);
 
+    /// <summary>A vault secret version at rest: the copy of one row cannot open as another client's, id or version.</summary>
+    public static byte[] VaultSecretAad(string clientId, string kid, string secretId, long version) =>
+        Aad("r2ps/vault-secret/v1", clientId, kid, secretId, version.ToString(CultureInfo.InvariantCulture));
+
     // Each part is prefixed with its length in UTF-8 bytes (the unit of the bytes sealed), so no two different tuples
     // give the same bytes.
     internal static byte[] Aad(params ReadOnlySpan<string> parts)

@@ -18,6 +18,7 @@ public sealed class R2psStoreDbContext(DbContextOptions<R2psStoreDbContext> opti
     internal const string HsmKeysTable = "r2ps_hsm_keys";
     internal const string NoncesTable = "r2ps_nonces";
     internal const string AuditTable = "r2ps_audit";
+    internal const string SecretsTable = "r2ps_secrets";
 
     internal DbSet<ClientRow> Clients => Set<ClientRow>();
     internal DbSet<RegistrationCodeRow> RegistrationCodes => Set<RegistrationCodeRow>();
@@ -26,6 +27,7 @@ public sealed class R2psStoreDbContext(DbContextOptions<R2psStoreDbContext> opti
     internal DbSet<HsmKeyRow> HsmKeys => Set<HsmKeyRow>();
     internal DbSet<NonceRow> Nonces => Set<NonceRow>();
     internal DbSet<AuditRow> Audit => Set<AuditRow>();
+    internal DbSet<SecretRow> Secrets => Set<SecretRow>();
 
     /// <inheritdoc />
     protected override void OnModelCreating(ModelBuilder modelBuilder)
@@ -115,6 +117,22 @@ public sealed class R2psStoreDbContext(DbContextOptions<R2psStoreDbContext> opti
             e.Property(r => r.SessionRef).HasColumnName("session_ref").HasMaxLength(StoreLimits.MaxCodeLength);
             e.Property(r => r.Detail).HasColumnName("detail");
             e.HasIndex(r => new { r.ClientId, r.Id }).HasDatabaseName("ix_r2ps_audit_client");
+        });
+
+        modelBuilder.Entity<SecretRow>(e =>
+        {
+            e.ToTable(SecretsTable);
+            // The primary key makes "first version of a new id" atomic across workers; the version column is the
+            // compare-and-set of every later one.
+            e.HasKey(r => new { r.ClientId, r.Kid, r.SecretId });
+            e.Property(r => r.ClientId).HasColumnName("client_id").HasMaxLength(id);
+            e.Property(r => r.Kid).HasColumnName("kid").HasMaxLength(id);
+            e.Property(r => r.SecretId).HasColumnName("secret_id").HasMaxLength(StoreLimits.MaxSecretIdLength);
+            e.Property(r => r.Version).HasColumnName("version");
+            e.Property(r => r.SealedCiphertext).HasColumnName("sealed_ciphertext");
+            e.Property(r => r.Size).HasColumnName("size");
+            e.Property(r => r.StoredMs).HasColumnName("stored_ms");
+            e.Property(r => r.DeletedMs).HasColumnName("deleted_ms");
         });
     }
 }

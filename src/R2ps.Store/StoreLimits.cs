@@ -10,6 +10,9 @@ public static class StoreLimits
     /// </summary>
     public const int MaxIdentifierLength = R2ps.Protocol.Envelopes.EnvelopeRules.MaxIdentifierLength;
 
+    /// <summary>Longest vault <c>secret_id</c> (PROTOCOL.md 4).</summary>
+    public const int MaxSecretIdLength = R2ps.Protocol.VaultRules.MaxSecretIdLength;
+
     /// <summary>Longest error code or outcome text in the audit log.</summary>
     public const int MaxCodeLength = 64;
 }

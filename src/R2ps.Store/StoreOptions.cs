@@ -64,6 +64,11 @@ public sealed class StoreOptions
     /// <summary>Audit detail text longer than this is cut.</summary>
     public int MaxAuditDetailLength { get; set; } = 256;
 
+    /// <summary>
+    /// Largest HSM-sealed vault value accepted (the service's 16 KiB ciphertext limit plus the sealing overhead).
+    /// </summary>
+    public int MaxSealedSecretBytes { get; set; } = 17 * 1024;
+
     /// <summary>Most audit entries one query returns.</summary>
     public int MaxAuditQueryResults { get; set; } = 1000;
 

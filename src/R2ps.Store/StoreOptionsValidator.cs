@@ -58,6 +58,8 @@ public sealed class StoreOptionsValidator : IValidateOptions<StoreOptions>
             failures.Add("Store:WriteQueueCapacity must be at least Store:MaxWriteBatchSize and at most 1000000.");
         }
 
+        RequirePositive(failures, "MaxSealedSecretBytes", options.MaxSealedSecretBytes);
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

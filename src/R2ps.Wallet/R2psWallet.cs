@@ -41,7 +41,11 @@ public sealed class R2psWallet
         _serverIdentity = Encoding.UTF8.GetBytes(Options.ServerIdentity);
         _clientIdentity = Encoding.UTF8.GetBytes(device.ClientId);
         _opaque = new OpaqueClient(new OpaqueOptions { Context = Encoding.UTF8.GetBytes(Options.OpaqueContext) });
+        VaultVersions = Options.VaultVersions ?? new InMemoryVaultVersions();
     }
+
+    /// <summary>The last vault version seen per secret id, shared by every session of this wallet.</summary>
+    public IVaultVersionMemory VaultVersions { get; }
 
     public R2psWalletOptions Options { get; }
 
@@ -93,7 +97,15 @@ public sealed class R2psWallet
                 var done = ReadPakeResponse(finalized);
                 if (!string.Equals(done.PakeSessionId, reply.PakeSessionId, StringComparison.Ordinal) || done.SessionExpirationTime is not { } expiry)
                     throw new ClientEnvelopeException("The authenticate finalize response does not confirm the session.");
-                return new SignSession(this, reply.PakeSessionId, result.SessionKey, DateTimeOffset.FromUnixTimeSeconds(expiry), done.Task);
+                var vaultKey = SecretVault.DeriveVaultKey(result.ExportKey);
+                try
+                {
+                    return new SignSession(this, reply.PakeSessionId, result.SessionKey, DateTimeOffset.FromUnixTimeSeconds(expiry), done.Task, vaultKey);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(vaultKey);
+                }
             }
         }
         finally

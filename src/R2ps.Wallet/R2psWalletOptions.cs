@@ -20,6 +20,9 @@ public sealed record R2psWalletOptions
     /// <summary>Clock for <c>iat</c> and for checking response <c>iat</c>.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Where the vault remembers the last version seen per secret id; null = in memory, per wallet.</summary>
+    public IVaultVersionMemory? VaultVersions { get; init; }
+
     /// <summary>Response checks (iat window, size).</summary>
     public ClientEnvelopeOptions Envelope { get; init; } = ClientEnvelopeOptions.Default;
 }

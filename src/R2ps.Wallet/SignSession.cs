@@ -16,13 +16,17 @@ public sealed class SignSession : IDisposable
 {
     private readonly R2psWallet _wallet;
     private readonly byte[] _sessionKey;
+    private readonly byte[]? _vaultKey;
+    private SecretVault? _vault;
     private bool _disposed;
 
-    internal SignSession(R2psWallet wallet, string pakeSessionId, byte[] sessionKey, DateTimeOffset expiresAt, string? task)
+    /// <param name="vaultKey">The vault key from this login's export key (copied), or null for a resumed session.</param>
+    internal SignSession(R2psWallet wallet, string pakeSessionId, byte[] sessionKey, DateTimeOffset expiresAt, string? task, byte[]? vaultKey = null)
     {
         _wallet = wallet;
         PakeSessionId = pakeSessionId;
         _sessionKey = (byte[])sessionKey.Clone();
+        _vaultKey = (byte[]?)vaultKey?.Clone();
         ExpiresAt = expiresAt;
         Task = task;
     }
@@ -42,6 +46,24 @@ public sealed class SignSession : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return (byte[])_sessionKey.Clone();
+    }
+
+    /// <summary>Whether this session came from a login here (it holds the vault key); a resumed session does not.</summary>
+    public bool HasVault => _vaultKey is not null;
+
+    /// <summary>
+    /// The secret vault (PROTOCOL.md 4) of this login: its key comes from the OPAQUE export key, which only a login with
+    /// the PIN yields, so a resumed session has none (<see cref="InvalidOperationException"/>). It remembers versions in
+    /// the wallet's <see cref="R2psWalletOptions.VaultVersions"/>.
+    /// </summary>
+    public SecretVault Vault
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_vaultKey is null) throw new InvalidOperationException("A resumed session has no vault key; log in with the PIN to use the vault.");
+            return _vault ??= new SecretVault(this, _vaultKey, _wallet.VaultVersions);
+        }
     }
 
     /// <summary><c>pin_change</c> (within the service's window after login). Every session of the key ends, this one too.</summary>
@@ -92,6 +114,7 @@ public sealed class SignSession : IDisposable
         if (_disposed) return;
         _disposed = true;
         CryptographicOperations.ZeroMemory(_sessionKey);
+        if (_vaultKey is not null) CryptographicOperations.ZeroMemory(_vaultKey);
     }
 
     private static T Read<T>(byte[] data, string what)

@@ -98,6 +98,9 @@ public sealed class BffCluster : IAsyncLifetime
 
     public HttpClient CreateClient() => _bff!.CreateClient();
 
+    /// <summary>The workers' shared SQLite store, for reading the audit log's worker ids.</summary>
+    public string StorePath => Path.Combine(_directory.FullName, "r2ps.db");
+
     public string WorkerOutput() => string.Join(Environment.NewLine, _workers.Select(w => $"--- {w.Id} ---{Environment.NewLine}{w.Output}"));
 
     public async ValueTask DisposeAsync()
@@ -168,6 +171,52 @@ public sealed class BffOverRabbitMqTests(BffCluster cluster)
 
         using var ready = await http.GetAsync(new Uri("health/ready", UriKind.Relative), Ct);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_secret_put_in_one_session_is_read_back_in_another_through_the_bff_on_the_other_worker()
+    {
+        using var http = cluster.CreateClient();
+        var (wallet, transport) = await RegisteredWalletAsync(http, "192837");
+        using var _ = transport;
+        using (var first = await wallet.LoginAsync("192837", cancellationToken: Ct))
+        {
+            Assert.Equal(1, await first.Vault.PutAsync("bff.secret", "over http, the broker and the HSM"u8.ToArray(), Ct));
+            await first.CloseAsync(Ct);
+        }
+        var storedBy = Workers(wallet.Device.ClientId, ServiceTypes.SecretStore).Single();
+
+        // A new wallet object (nothing remembered) and a new login session; retried reads until the other worker serves one.
+        var again = new R2psWallet(wallet.Device, cluster.ServerKey, transport);
+        using var second = await again.LoginAsync("192837", cancellationToken: Ct);
+        for (var attempt = 0; attempt < 4 && !Workers(wallet.Device.ClientId, ServiceTypes.SecretRetrieve).Any(w => w != storedBy); attempt++)
+        {
+            using var secret = await second.Vault.GetAsync("bff.secret", Ct);
+            Assert.Equal(("over http, the broker and the HSM", 1L), (System.Text.Encoding.UTF8.GetString(secret.Plaintext), secret.Version));
+        }
+        Assert.Contains(Workers(wallet.Device.ClientId, ServiceTypes.SecretRetrieve), w => w != storedBy);
+
+        var trail = await second.Vault.AuditAsync(cancellationToken: Ct);
+        Assert.Equal(ServiceTypes.SecretRetrieve, trail[0].Type);
+        Assert.Contains(trail, e => e.Type == ServiceTypes.SecretStore && e.Outcome == "OK");
+        var status = await new R2psAdminClient(http, BffCluster.AdminToken).GetStatusAsync(wallet.Device.ClientId, wallet.Device.Kid, Ct);
+        Assert.Equal(1, status.SecretCount);
+    }
+
+    /// <summary>The worker ids of the client's audited requests of <paramref name="type"/>, oldest first.</summary>
+    List<string> Workers(string clientId, string type)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={cluster.StorePath};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT worker_id FROM r2ps_audit WHERE client_id = $c AND request_type = $t ORDER BY id";
+        command.Parameters.AddWithValue("$c", clientId);
+        command.Parameters.AddWithValue("$t", type);
+        using var reader = command.ExecuteReader();
+        var workers = new List<string>();
+        while (reader.Read())
+            workers.Add(reader.GetString(0));
+        return workers;
     }
 
     [Fact]

@@ -50,6 +50,22 @@ public class AdminAndWalletCommandTests
             Assert.True(shown.GetProperty("pin_set").GetBoolean());
             Assert.Equal(1, shown.GetProperty("hsm_key_count").GetInt32());
 
+            // The vault: each command logs in with the PIN (the vault key comes from the export key) and ends that session.
+            Assert.Equal(1, (await Json(Wallet("secret", "put", "--id", "notes.txt", "--value", "first", "--pin", "246810"))).GetProperty("version").GetInt64());
+            Assert.Equal(2, (await Json(Wallet("secret", "put", "--id", "notes.txt", "--value", "second", "--pin", "246810"))).GetProperty("version").GetInt64());
+            var got = await Json(Wallet("secret", "get", "--id", "notes.txt", "--pin", "246810"));
+            Assert.Equal(("second", 2L), (got.GetProperty("value").GetString(), got.GetProperty("version").GetInt64()));
+            var secrets = (await Json(Wallet("secret", "list", "--pin", "246810"))).EnumerateArray().Single();
+            Assert.Equal(("notes.txt", 2L), (secrets.GetProperty("secret_id").GetString(), secrets.GetProperty("version").GetInt64()));
+            Assert.Equal(1, (await Json(Admin(["show", .. ids]))).GetProperty("secret_count").GetInt32());
+            Assert.Contains("\"notes.txt\": 2", await File.ReadAllTextAsync(Path.Combine(wallet, "vault-versions.json"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            var trail = (await Json(Wallet("audit", "--limit", "5", "--pin", "246810"))).EnumerateArray().ToList();
+            Assert.Equal(5, trail.Count);
+            Assert.Contains(trail, e => e.GetProperty("type").GetString() == "secret_list");
+            await Json(Wallet("secret", "delete", "--id", "notes.txt", "--pin", "246810"));
+            Assert.Empty((await Json(Wallet("secret", "list", "--pin", "246810"))).EnumerateArray());
+            Assert.Equal(3, (await Json(Wallet("secret", "put", "--id", "notes.txt", "--value", "third", "--pin", "246810"))).GetProperty("version").GetInt64());
+
             await Json(Wallet("delete", "--key", kid));
             Assert.Empty((await Json(Wallet("list"))).EnumerateArray());
             await Json(Wallet("close"));

@@ -19,7 +19,9 @@ public class DemoCommandTests
                 using var json = JsonDocument.Parse(output);
                 var steps = json.RootElement.GetProperty("steps").EnumerateArray()
                     .Select(s => (Name: s.GetProperty("name").GetString()!, Result: s.GetProperty("result").GetString()!)).ToList();
-                Assert.Equal(11, steps.Count);
+                Assert.Equal(14, steps.Count);
+                Assert.Contains(steps, s => s.Name.StartsWith("Vault: read it back in a new login session", StringComparison.Ordinal) && s.Result.Contains("identical to what was stored", StringComparison.Ordinal));
+                Assert.Contains(json.RootElement.GetProperty("audit").EnumerateArray(), e => e.GetProperty("type").GetString() == "secret_store" && e.GetProperty("outcome").GetString() == "OK");
                 Assert.StartsWith("http://127.0.0.1:", json.RootElement.GetProperty("bff").GetString(), StringComparison.Ordinal);
                 Assert.Contains(steps, s => s.Name == "Device session (HPKE mode_auth)" && s.Result.Contains("confirmation JWE opened", StringComparison.Ordinal));
                 Assert.Contains(steps, s => s.Result.Contains("signature verified", StringComparison.Ordinal));
@@ -63,7 +65,7 @@ public class DemoOverRabbitMqTests
             Assert.Equal("rabbitmq", json.RootElement.GetProperty("broker").GetString());
             Assert.Equal(2, json.RootElement.GetProperty("workers").GetInt32());
             var results = json.RootElement.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("result").GetString()!).ToList();
-            Assert.Equal(11, results.Count);
+            Assert.Equal(14, results.Count);
             Assert.Contains(results, r => r.Contains("signature verified", StringComparison.Ordinal));
         }
         finally

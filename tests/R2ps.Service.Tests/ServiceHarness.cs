@@ -40,6 +40,8 @@ public sealed class ServiceHarness : IDisposable
             Sealer = Hsm,
             ServerKeys = Hsm,
             Sessions = Sessions,
+            Vault = Store,
+            AuditTrail = Store,
         };
         Processor = new R2psRequestProcessor(Microsoft.Extensions.Options.Options.Create(Options), ports, Seed, Time, NullLogger<R2psRequestProcessor>.Instance, metrics);
         Transport = new InProcessTransport(async (jws, ct) =>

@@ -27,7 +27,7 @@ public abstract class SchemaTests(TestDatabaseProvider provider) : StoreSuite(pr
     private static readonly string[] StoreTables =
     [
         "r2ps_audit", "r2ps_clients", "r2ps_hsm_keys", "r2ps_login_attempts", "r2ps_nonces", "r2ps_opaque_records",
-        "r2ps_registration_codes",
+        "r2ps_registration_codes", "r2ps_secrets",
     ];
 
     private static async Task<List<string>> TablesAsync(TestStore store, CancellationToken ct)

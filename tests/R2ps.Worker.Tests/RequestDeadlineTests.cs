@@ -159,6 +159,8 @@ public sealed class RequestDeadlineTests
                     Sealer = Unused<ISecretSealer>(),
                     ServerKeys = Unused<IServerKeys>(),
                     Sessions = Unused<ISignSessionGateway>(),
+                    Vault = Unused<IVaultStore>(),
+                    AuditTrail = Unused<IAuditTrail>(),
                 },
                 OprfSeed.FromBytes(new byte[32]),
                 provider.GetRequiredService<TimeProvider>(),

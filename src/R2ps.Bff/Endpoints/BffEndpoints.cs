@@ -209,7 +209,7 @@ public static partial class BffEndpoints
         {
             var status = await directory.GetStatusAsync(new GetClientStatus(clientId, kid), cancellationToken).ConfigureAwait(false);
             return HttpIo.Json(new AdminClientStatus(status.ClientId, status.Kid, status.Registered, status.PinSet,
-                status.LockedUntil?.ToUnixTimeSeconds(), status.HsmKeyCount));
+                status.LockedUntil?.ToUnixTimeSeconds(), status.HsmKeyCount, status.SecretCount));
         }
 
         return MethodNotAllowed();

@@ -67,7 +67,7 @@ internal static class AdminCommand
             return new { client_id = clientId, kid, revoked = true };
         });
 
-    private static Command Show() => AdminAction("show", "Show a device key's state: registered, PIN set, locked until, HSM key count (GET …).", requireIds: true,
+    private static Command Show() => AdminAction("show", "Show a device key's state: registered, PIN set, locked until, HSM key count, stored secrets (GET …).", requireIds: true,
         async (_, admin, clientId, kid, ct) =>
         {
             var status = await admin.GetStatusAsync(clientId!, kid!, ct);
@@ -79,6 +79,7 @@ internal static class AdminCommand
                 pin_set = status.PinSet,
                 locked_until = status.LockedUntil,
                 hsm_key_count = status.HsmKeyCount,
+                secret_count = status.SecretCount,
             };
         });
 

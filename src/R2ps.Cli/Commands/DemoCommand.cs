@@ -30,7 +30,7 @@ internal static class DemoCommand
         store.AcceptOnlyFromAmong("sqlite", "postgres");
         var postgres = new Option<string?>("--postgres") { Description = "With --store postgres: the PostgreSQL connection string (Host=…;Database=…;Username=…;Password=…)." };
         var json = CommonOptions.Json();
-        var command = new Command("demo", "Run the Signera flow end to end through the BFF over HTTP: onboarding (admin API), HPKE device session, PIN registration, OPAQUE login, HSM key generation, listing, signing and verification, ECDH, close, and TTL expiry.")
+        var command = new Command("demo", "Run the Signera flow end to end through the BFF over HTTP: onboarding (admin API), HPKE device session, PIN registration, OPAQUE login, HSM key generation, listing, signing and verification, ECDH, the secret vault (store, read back in a new session, audit trail), close, and TTL expiry.")
         {
             data, ttl, broker, rabbitMq, workers, store, postgres, json,
         };
@@ -84,15 +84,19 @@ internal static class DemoCommand
                     store = topology.PostgresConnectionString is null ? "sqlite" : "postgres",
                     total_ms = total.Elapsed.TotalMilliseconds,
                     steps = demo.Steps.Select(s => new { name = s.Name, ms = s.Elapsed.TotalMilliseconds, result = s.Result }),
+                    audit = demo.AuditTrail.Select(e => new { time = e.Time, type = e.Type, outcome = e.Outcome, error_code = e.ErrorCode }),
                 }));
                 return 0;
             }
+            var trail = WalletCommand.AuditTable(demo.AuditTrail);
+            trail.Title("The wallet's audit trail (audit_log, newest first)");
+            AnsiConsole.Write(trail);
             var table = new Table().Title("Summary").AddColumns("Step", "ms");
             foreach (var step in demo.Steps)
                 table.AddRow(Markup.Escape(step.Name), step.Elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
             table.AddRow("[bold]Total (incl. start-up)[/]", total.Elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine("[green]Demo complete[/]: through the BFF — device session established, signature verified, ECDH matched, session closed, second session expired by TTL.");
+            AnsiConsole.MarkupLine("[green]Demo complete[/]: through the BFF — device session established, signature verified, ECDH matched, secret stored and read back in a new session, session closed, second session expired by TTL.");
             return 0;
         });
         return command;

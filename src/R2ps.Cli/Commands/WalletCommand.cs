@@ -24,7 +24,7 @@ internal static class WalletCommand
 
     public static Command Create() => new("wallet", "A wallet against a running BFF: device key and session state in a folder (--wallet).")
     {
-        Init(), RegisterPin(), Login(), Keygen(), List(), Sign(), Ecdh(), Delete(), Close(),
+        Init(), RegisterPin(), Login(), Keygen(), List(), Sign(), Ecdh(), Delete(), Close(), Secret(), Audit(),
     };
 
     private static Option<string> WalletOption() => new("--wallet") { Description = "Wallet folder (device key, ids, pinned keys, current session).", DefaultValueFactory = _ => Path.Combine(".data", "wallet") };
@@ -190,6 +190,137 @@ internal static class WalletCommand
         return new { pake_session_id = session.PakeSessionId, closed = true };
     }, (console, r) => console.MarkupLine($"[green]✓[/] session closed: {Markup.Escape(Describe(r))}"));
 
+    // The vault (PROTOCOL.md 4): its key comes from the OPAQUE export key, which only a login with the PIN yields, so each
+    // of these commands logs in, does its work and ends that session (the folder's session.json is not used).
+
+    private static Option<string> SecretIdOption() => new("--id") { Description = "The secret's id: 1–64 characters of A-Z a-z 0-9 . _ -.", Required = true };
+
+    private static Command Secret()
+    {
+        var command = new Command("secret", "The secret vault: values encrypted on this device (key from the PIN login), versioned on the server.")
+        {
+            SecretPut(), SecretGet(), SecretList(), SecretDelete(),
+        };
+        return command;
+    }
+
+    private static Command SecretPut()
+    {
+        var id = SecretIdOption();
+        var value = new Option<string?>("--value") { Description = "The secret as text." };
+        var file = new Option<string?>("--file") { Description = "Read the secret from this file instead." };
+        var pin = PinOption();
+        return WalletAction("put", "Store a new version of a secret (secret_store); a version stored meanwhile elsewhere is re-read and stored above.", async (parse, run, ct) =>
+        {
+            byte[] plaintext = parse.GetValue(file) is { } path ? await File.ReadAllBytesAsync(path, ct)
+                : parse.GetValue(value) is { } text ? Encoding.UTF8.GetBytes(text)
+                : throw new InvalidOperationException("Give --value TEXT or --file PATH.");
+            try
+            {
+                return await WithVaultAsync(parse, pin, run, async vault =>
+                    (object)new { secret_id = parse.GetValue(id), version = await vault.PutAsync(parse.GetValue(id)!, plaintext, ct), size = plaintext.Length }, ct);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(plaintext);
+            }
+        }, (console, r) => console.MarkupLine($"[green]✓[/] stored: {Markup.Escape(Describe(r))}"), id, value, file, pin);
+    }
+
+    private static Command SecretGet()
+    {
+        var id = SecretIdOption();
+        var output = new Option<string?>("--out") { Description = "Write the secret to this file (mode 0600) instead of printing it." };
+        var pin = PinOption();
+        return WalletAction("get", "Read and decrypt a secret (secret_retrieve); refuses a version older than one seen before (rollback).", async (parse, run, ct) =>
+            await WithVaultAsync(parse, pin, run, async vault =>
+            {
+                using var secret = await vault.GetAsync(parse.GetValue(id)!, ct);
+                if (parse.GetValue(output) is { } path)
+                {
+                    var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+                    if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                    await using (var stream = new FileStream(path, options))
+                        await stream.WriteAsync(secret.Plaintext, ct);
+                    return (object)new { secret_id = secret.SecretId, version = secret.Version, stored_at = secret.StoredAt.ToUnixTimeSeconds(), written_to = path };
+                }
+                return new { secret_id = secret.SecretId, version = secret.Version, stored_at = secret.StoredAt.ToUnixTimeSeconds(), value = Encoding.UTF8.GetString(secret.Plaintext) };
+            }, ct),
+            (console, r) => console.MarkupLine($"[green]✓[/] {Markup.Escape(Describe(r))}"), id, output, pin);
+    }
+
+    private static Command SecretList()
+    {
+        var pin = PinOption();
+        return WalletAction("list", "List the stored secrets (secret_list): id, version, size, stored at.", async (parse, run, ct) =>
+            await WithVaultAsync(parse, pin, run, async vault => (object)await vault.ListAsync(ct), ct),
+            (console, r) =>
+            {
+                var table = new Table().AddColumns("secret_id", "version", "size", "stored (UTC)");
+                foreach (var s in (IReadOnlyList<SecretInfo>)r)
+                    table.AddRow(Markup.Escape(s.SecretId), s.Version.ToString(CultureInfo.InvariantCulture), s.Size.ToString(CultureInfo.InvariantCulture), Time(s.StoredAt));
+                console.Write(table);
+            }, pin);
+    }
+
+    private static Command SecretDelete()
+    {
+        var id = SecretIdOption();
+        var pin = PinOption();
+        return WalletAction("delete", "Delete a secret (secret_delete); its version counter stays, so a new one continues above it.", async (parse, run, ct) =>
+            await WithVaultAsync(parse, pin, run, async vault =>
+            {
+                await vault.DeleteAsync(parse.GetValue(id)!, ct);
+                return (object)new { secret_id = parse.GetValue(id), deleted = true };
+            }, ct),
+            (console, r) => console.MarkupLine($"[green]✓[/] {Markup.Escape(Describe(r))}"), id, pin);
+    }
+
+    private static Command Audit()
+    {
+        var since = new Option<long?>("--since") { Description = "Only events at or after this time (epoch seconds)." };
+        var limit = new Option<int?>("--limit") { Description = "At most this many events (1–100, default 50)." };
+        var pin = PinOption();
+        return WalletAction("audit", "This key's audit trail on the server (audit_log), newest first, refused requests included.", async (parse, run, ct) =>
+            await WithVaultAsync(parse, pin, run, async vault =>
+                (object)await vault.AuditAsync(parse.GetValue(since) is { } s ? DateTimeOffset.FromUnixTimeSeconds(s) : null, parse.GetValue(limit), ct), ct),
+            (console, r) => console.Write(AuditTable((IReadOnlyList<AuditEvent>)r)), since, limit, pin);
+    }
+
+    /// <summary>The audit events as a table (also the demo's).</summary>
+    internal static Table AuditTable(IReadOnlyList<AuditEvent> events)
+    {
+        var table = new Table().AddColumns("time (UTC)", "type", "outcome", "error_code");
+        foreach (var e in events)
+            table.AddRow(DateTimeOffset.FromUnixTimeMilliseconds(e.Time).ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture),
+                Markup.Escape(e.Type), e.Outcome == "OK" ? "[green]OK[/]" : "[red]ERROR[/]", Markup.Escape(e.ErrorCode ?? ""));
+        return table;
+    }
+
+    /// <summary>Logs in with the PIN, runs <paramref name="work"/> on the vault, and ends the session whatever happens.</summary>
+    private static async Task<object> WithVaultAsync(ParseResult parse, Option<string?> pin, WalletRun run, Func<SecretVault, Task<object>> work, CancellationToken ct)
+    {
+        using var session = await run.Wallet.LoginAsync(ReadPin(parse, pin), cancellationToken: ct);
+        try
+        {
+            return await work(session.Vault);
+        }
+        finally
+        {
+            try
+            {
+                await session.CloseAsync(CancellationToken.None);
+            }
+            catch (R2psClientException)
+            {
+                // The session expires by TTL anyway; the command's own outcome is what counts.
+            }
+        }
+    }
+
+    private static string Time(long epochSeconds) =>
+        DateTimeOffset.FromUnixTimeSeconds(epochSeconds).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
     private static byte[] HashFor(EcCurve curve, byte[] data) => curve.JwsHash.Name switch
     {
         "SHA384" => SHA384.HashData(data),
@@ -251,7 +382,9 @@ internal sealed class WalletRun : IDisposable
         }
         var device = folder.OpenDevice(identity);
         var transport = new HttpR2psTransport(http, device, EcPublicKey.FromSpki(Base64Std.Decode(identity.BffKey!)));
-        var wallet = new R2psWallet(device, EcPublicKey.FromSpki(Base64Std.Decode(identity.ServerKey!)), transport);
+        // The vault's memory of versions lives in the folder, so a rollback is caught across commands.
+        var wallet = new R2psWallet(device, EcPublicKey.FromSpki(Base64Std.Decode(identity.ServerKey!)), transport,
+            new R2psWalletOptions { VaultVersions = new VaultVersionFile(folder.Root) });
         return new WalletRun(folder, identity, device, transport, wallet);
     }
 

@@ -18,7 +18,8 @@ internal sealed record DemoStep(string Name, TimeSpan Elapsed, string Result);
 /// The "Signera" flow of seed 000 through the BFF over HTTP, as a wallet runs it: onboard a device through the admin API,
 /// establish the HPKE device session, register its PIN, log in with OPAQUE, create an HSM key, list it, sign a payload
 /// and verify the signature with the listed public key, ECDH, close the session, and leave a second session to expire by
-/// TTL. Each step reports as it finishes.
+/// TTL. The vault steps store a secret (encrypted on the device), read it back in a new login session and show the
+/// audit trail. Each step reports as it finishes.
 /// </summary>
 internal sealed class SigneraDemo(Uri bffAddress, string adminToken, Action<DemoStep> report)
 {
@@ -26,9 +27,15 @@ internal sealed class SigneraDemo(Uri bffAddress, string adminToken, Action<Demo
     private const string Context = "hsm";
     private static readonly byte[] Payload = Encoding.UTF8.GetBytes("Signera något med användarens HSM-nyckel");
 
+    private const string VaultSecretId = "demo.wallet-key";
+    private static readonly byte[] VaultSecret = Encoding.UTF8.GetBytes("seed 001: the wallet's own private key, encrypted before it left the device");
+
     private readonly List<DemoStep> _steps = [];
 
     public IReadOnlyList<DemoStep> Steps => _steps;
+
+    /// <summary>The wallet's audit trail as the service reported it at the end of the vault steps, newest first.</summary>
+    public IReadOnlyList<AuditEvent> AuditTrail { get; private set; } = [];
 
     public async Task RunAsync(TimeSpan expiringSessionTtl, CancellationToken cancellationToken)
     {
@@ -106,12 +113,33 @@ internal sealed class SigneraDemo(Uri bffAddress, string adminToken, Action<Demo
             return (0, "shared secret equals the peer's own computation");
         });
 
+        await Step("Vault: store a secret (secret_store)", async () =>
+        {
+            var version = await session.Vault.PutAsync(VaultSecretId, VaultSecret, cancellationToken);
+            return (0, $"{VaultSecretId} version {version}, encrypted on the device under the PIN-bound vault key, sealed again by the HSM");
+        });
+
         await Step("Close session (session_end)", async () =>
         {
             await session.CloseAsync(cancellationToken);
             var refused = await RefusedAsync(() => session.ListKeysAsync(cancellationToken: cancellationToken));
             return (0, "OK; a use after close is refused: " + refused);
         });
+
+        await Step("Vault: read it back in a new login session (secret_retrieve)", async () =>
+        {
+            // A new login: the vault key is derived again from the new login's export key, so only the PIN reopens it.
+            using var again = await wallet.LoginAsync(Pin, cancellationToken: cancellationToken);
+            using var secret = await again.Vault.GetAsync(VaultSecretId, cancellationToken);
+            if (!CryptographicOperations.FixedTimeEquals(secret.Plaintext, VaultSecret))
+                throw new CryptographicException("The secret read back differs from the one stored.");
+            AuditTrail = await again.Vault.AuditAsync(limit: 20, cancellationToken: cancellationToken);
+            await again.CloseAsync(cancellationToken);
+            return (0, $"session {again.PakeSessionId[..16]}… read {VaultSecretId} version {secret.Version}: identical to what was stored");
+        });
+
+        await Step("Audit trail (audit_log)", () => Task.FromResult((0,
+            $"{AuditTrail.Count} event(s), newest first: " + string.Join(", ", AuditTrail.Take(6).Select(e => e.ErrorCode is null ? e.Type : $"{e.Type} {e.ErrorCode}")) + (AuditTrail.Count > 6 ? ", …" : ""))));
 
         using var shortLived = await Step($"Second login with a {expiringSessionTtl.TotalSeconds:0} s TTL", async () =>
         {

@@ -9,4 +9,5 @@ public sealed record ClientStatus(
     [property: JsonPropertyName("registered")] bool Registered,
     [property: JsonPropertyName("pin_set")] bool PinSet,
     [property: JsonPropertyName("locked_until")] long? LockedUntil,
-    [property: JsonPropertyName("hsm_key_count")] int HsmKeyCount);
+    [property: JsonPropertyName("hsm_key_count")] int HsmKeyCount,
+    [property: JsonPropertyName("secret_count")] int SecretCount = 0);

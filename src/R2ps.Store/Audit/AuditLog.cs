@@ -56,6 +56,25 @@ internal sealed class AuditLog(
         }
     }
 
+    public async Task<IReadOnlyList<AuditEntry>> QueryTrailAsync(string clientId, string kid, DateTimeOffset? since, int maxResults, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(clientId, nameof(clientId));
+        Guard.Identifier(kid, nameof(kid));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxResults);
+        var take = Math.Min(maxResults, Options.MaxAuditQueryResults);
+        var sinceMs = since is { } s ? Guard.ToUnixMs(s) : long.MinValue;
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            var rows = await db.Audit.AsNoTracking()
+                .Where(a => a.ClientId == clientId && a.Kid == kid && a.TimeMs >= sinceMs)
+                .OrderByDescending(a => a.Id)
+                .Take(take)
+                .ToListAsync(cancellationToken).ConfigureAwait(false);
+            return rows.ConvertAll(ToEntry);
+        }
+    }
+
     /// <summary>Cuts over-long text and replaces control characters, so a log line cannot be forged or flooded.</summary>
     private static string? Optional(string? value, int maxLength)
     {

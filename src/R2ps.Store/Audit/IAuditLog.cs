@@ -63,4 +63,11 @@ public interface IAuditLog
     /// <summary>The newest entries about <paramref name="clientId"/>, newest first, at most <paramref name="maxResults"/>
     /// (capped by <see cref="StoreOptions.MaxAuditQueryResults"/>).</summary>
     Task<IReadOnlyList<AuditEntry>> QueryByClientAsync(string clientId, int maxResults, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The newest entries about exactly <c>(client_id, kid)</c> at or after <paramref name="since"/> (null: any time),
+    /// newest first, at most <paramref name="maxResults"/> (capped by <see cref="StoreOptions.MaxAuditQueryResults"/>):
+    /// the trail a client reads about itself (PROTOCOL.md 4 <c>audit_log</c>).
+    /// </summary>
+    Task<IReadOnlyList<AuditEntry>> QueryTrailAsync(string clientId, string kid, DateTimeOffset? since, int maxResults, CancellationToken cancellationToken);
 }

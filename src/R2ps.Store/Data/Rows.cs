@@ -74,3 +74,22 @@ internal sealed class AuditRow
     public string? SessionRef { get; set; }
     public string? Detail { get; set; }
 }
+
+/// <summary>
+/// One vault secret of <c>(client_id, kid)</c>: its latest version, sealed by the HSM. A deleted secret keeps its row
+/// (sealed value null) so that its version counter survives and a re-created id continues above it.
+/// </summary>
+internal sealed class SecretRow
+{
+    public required string ClientId { get; set; }
+    public required string Kid { get; set; }
+    public required string SecretId { get; set; }
+    public long Version { get; set; }
+
+    /// <summary>The HSM-sealed ciphertext; null once deleted.</summary>
+    public byte[]? SealedCiphertext { get; set; }
+
+    public int Size { get; set; }
+    public long StoredMs { get; set; }
+    public long? DeletedMs { get; set; }
+}

@@ -117,3 +117,44 @@ internal sealed class StoreKeyMetadata(IHsmKeyStore keys) : IHsmKeyMetadata
 
     static ClientKeyMetadata ToPort(Store.HsmKeyInfo key) => new(key.Kid, key.OwnerClientId, key.CurveName, key.CreatedAt);
 }
+
+/// <summary><see cref="IVaultStore"/> over <see cref="ISecretStore"/> (the store does the compare-and-set).</summary>
+internal sealed class StoreVault(ISecretStore secrets) : IVaultStore
+{
+    public async Task<SecretWriteResult> TryStoreAsync(SecretWrite write, SecretLimits limits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentNullException.ThrowIfNull(limits);
+        var result = await WorkerTelemetry.TimeStoreAsync("secrets.store", () => secrets.TryStoreAsync(
+            new SecretVersionWrite(write.ClientId, write.Kid, write.SecretId, write.Version, write.SealedCiphertext, write.Size, write.StoredAt),
+            limits.MaxSecrets, limits.MaxSecretIds, cancellationToken)).ConfigureAwait(false);
+        var status = result.Outcome switch
+        {
+            SecretStoreOutcome.Stored => SecretWriteStatus.Stored,
+            SecretStoreOutcome.VersionConflict => SecretWriteStatus.VersionConflict,
+            SecretStoreOutcome.LimitReached => SecretWriteStatus.LimitReached,
+            _ => throw new InvalidOperationException("Unknown secret store outcome."),
+        };
+        return new SecretWriteResult(status, result.CurrentVersion);
+    }
+
+    public async Task<StoredSecret?> FindAsync(string clientId, string kid, string secretId, CancellationToken cancellationToken) =>
+        await WorkerTelemetry.TimeStoreAsync("secrets.find", () => secrets.FindAsync(clientId, kid, secretId, cancellationToken)).ConfigureAwait(false) is { } s
+            ? new StoredSecret(s.SecretId, s.Version, s.SealedCiphertext, s.Size, s.StoredAt)
+            : null;
+
+    public async Task<IReadOnlyList<SecretSummary>> ListAsync(string clientId, string kid, CancellationToken cancellationToken) =>
+        [.. (await WorkerTelemetry.TimeStoreAsync("secrets.list", () => secrets.ListAsync(clientId, kid, cancellationToken)).ConfigureAwait(false))
+            .Select(s => new SecretSummary(s.SecretId, s.Version, s.Size, s.StoredAt))];
+
+    public Task<bool> DeleteAsync(string clientId, string kid, string secretId, CancellationToken cancellationToken) =>
+        WorkerTelemetry.TimeStoreAsync("secrets.delete", () => secrets.DeleteAsync(clientId, kid, secretId, cancellationToken));
+}
+
+/// <summary><see cref="IAuditTrail"/> over the store's audit log: exactly one <c>(client_id, kid)</c>'s rows.</summary>
+internal sealed class StoreAuditTrail(StoreAuditLog log) : IAuditTrail
+{
+    public async Task<IReadOnlyList<AuditTrailEvent>> ReadAsync(string clientId, string kid, DateTimeOffset? since, int limit, CancellationToken cancellationToken) =>
+        [.. (await WorkerTelemetry.TimeStoreAsync("audit.trail", () => log.QueryTrailAsync(clientId, kid, since, limit, cancellationToken)).ConfigureAwait(false))
+            .Select(e => new AuditTrailEvent(e.Time, e.RequestType, e.Outcome == AuditOutcome.Success, e.ErrorCode))];
+}

@@ -27,6 +27,7 @@ public sealed class ClientAdministration
     readonly IClientRegistry _registry;
     readonly IRegistrationCodeStore _codes;
     readonly IHsmKeyStore _keys;
+    readonly ISecretStore _secrets;
     readonly ISignSessionCommands _sessions;
     readonly StoreAuditLog _audit;
     readonly IServerKeys _serverKeys;
@@ -36,12 +37,13 @@ public sealed class ClientAdministration
 
     /// <summary>Creates the service over the shared store, the saga's commands and this worker's server key.</summary>
     public ClientAdministration(IClientRegistry registry, IRegistrationCodeStore codes, IHsmKeyStore keys, ISignSessionCommands sessions,
-        StoreAuditLog audit, IServerKeys serverKeys, IBus bus, IOptions<WorkerOptions> worker, TimeProvider time)
+        StoreAuditLog audit, IServerKeys serverKeys, IBus bus, IOptions<WorkerOptions> worker, TimeProvider time, ISecretStore secrets)
     {
         ArgumentNullException.ThrowIfNull(worker);
         _registry = registry ?? throw new ArgumentNullException(nameof(registry));
         _codes = codes ?? throw new ArgumentNullException(nameof(codes));
         _keys = keys ?? throw new ArgumentNullException(nameof(keys));
+        _secrets = secrets ?? throw new ArgumentNullException(nameof(secrets));
         _sessions = sessions ?? throw new ArgumentNullException(nameof(sessions));
         _audit = audit ?? throw new ArgumentNullException(nameof(audit));
         _serverKeys = serverKeys ?? throw new ArgumentNullException(nameof(serverKeys));
@@ -148,7 +150,8 @@ public sealed class ClientAdministration
         }
     }
 
-    /// <summary>Registered?, PIN set?, locked until?, HSM key count (keys belong to the <c>client_id</c>).</summary>
+    /// <summary>Registered?, PIN set?, locked until?, HSM key count (keys belong to the <c>client_id</c>), stored vault
+    /// secrets (they belong to the <c>(client_id, kid)</c>).</summary>
     public async Task<ClientStatusReported> GetStatusAsync(GetClientStatus query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -158,9 +161,10 @@ public sealed class ClientAdministration
         var status = await _registry.GetStatusAsync(query.ClientId, query.Kid, cancellationToken).ConfigureAwait(false);
         var active = status is { IsActive: true };
         var keyCount = active ? await _keys.CountAsync(query.ClientId, null, cancellationToken).ConfigureAwait(false) : 0;
+        var secretCount = active ? await _secrets.CountAsync(query.ClientId, query.Kid, cancellationToken).ConfigureAwait(false) : 0;
         await AuditAsync("admin_status", query.ClientId, query.Kid, null, null, active ? "registered" : "not registered", cancellationToken)
             .ConfigureAwait(false);
-        return new ClientStatusReported(query.ClientId, query.Kid, active, active && status!.PinSet, active ? status!.LockedUntil : null, keyCount);
+        return new ClientStatusReported(query.ClientId, query.Kid, active, active && status!.PinSet, active ? status!.LockedUntil : null, keyCount, secretCount);
     }
 
     /// <summary>The active registration's device key, for the BFF's device sessions; unknown and revoked look alike.</summary>

@@ -51,6 +51,8 @@ public static class ServiceCoreExtensions
             Sealer = provider.GetRequiredService<ISecretSealer>(),
             ServerKeys = provider.GetRequiredService<IServerKeys>(),
             Sessions = provider.GetRequiredService<ISignSessionGateway>(),
+            Vault = provider.GetRequiredService<IVaultStore>(),
+            AuditTrail = provider.GetRequiredService<IAuditTrail>(),
         });
         services.TryAddSingleton(provider => new R2psServiceMetrics(provider.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddSingleton(provider => new R2psRequestProcessor(

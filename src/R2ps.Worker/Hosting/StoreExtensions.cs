@@ -13,7 +13,7 @@ public static class StoreExtensions
     /// <summary>
     /// <see cref="StoreServiceCollectionExtensions.AddR2psStore"/> (section <c>Store</c>, validated at start, tables
     /// created at start) plus the ports: client directory, registration codes, OPAQUE records, lockout, nonces, audit,
-    /// HSM key metadata and the sealed-secret table that holds the OPRF seed.
+    /// HSM key metadata, the vault and audit trail, and the sealed-secret table that holds the OPRF seed.
     /// </summary>
     public static IServiceCollection AddR2psStorePorts(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,6 +28,8 @@ public static class StoreExtensions
         services.TryAddSingleton<StoreKeyMetadata>();
         services.TryAddSingleton<IHsmKeyMetadata, CachedKeyMetadata>();
         services.TryAddSingleton<ISealedSecretStore, StoreSealedSecrets>();
+        services.TryAddSingleton<IVaultStore, StoreVault>();
+        services.TryAddSingleton<IAuditTrail, StoreAuditTrail>();
         return services;
     }
 }

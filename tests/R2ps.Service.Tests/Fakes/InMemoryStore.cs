@@ -11,7 +11,8 @@ namespace R2ps.Service.Tests.Fakes;
 /// durable-style lockout). The real EF Core store replaces them once the store branch is merged.
 /// </summary>
 public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, TimeSpan? lockoutDuration = null)
-    : IClientDirectory, IRegistrationCodes, IOpaqueRecords, ILoginLockout, INonceCache, IAuditLog, IHsmKeyMetadata, ISealedSecretStore
+    : IClientDirectory, IRegistrationCodes, IOpaqueRecords, ILoginLockout, INonceCache, IAuditLog, IHsmKeyMetadata, ISealedSecretStore,
+      IVaultStore, IAuditTrail
 {
     private readonly ConcurrentDictionary<(string, string), RegisteredDevice> _clients = new();
     private readonly ConcurrentDictionary<(string, string), (byte[] Hash, DateTimeOffset ExpiresAt)> _codes = new();
@@ -153,4 +154,78 @@ public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, T
 
     public Task<bool> TryAddAsync(string name, byte[] sealedValue, CancellationToken cancellationToken) =>
         Task.FromResult(_secrets.TryAdd(name, sealedValue));
+
+    // The vault: the store's contract (compare-and-set of the version under one lock, deleted ids keep their counter).
+    private readonly Dictionary<(string, string, string), VaultRow> _vault = [];
+
+    /// <summary>A vault row as the database would hold it (sealed value null once deleted).</summary>
+    public sealed record VaultRow(long Version, byte[]? Sealed, int Size, DateTimeOffset StoredAt);
+
+    /// <summary>Every vault row, deleted ones included, for checks that nothing was written.</summary>
+    public IReadOnlyDictionary<(string ClientId, string Kid, string SecretId), VaultRow> VaultRows
+    {
+        get { lock (_gate) return new Dictionary<(string, string, string), VaultRow>(_vault); }
+    }
+
+    /// <summary>Puts a row back as an attacker with database access would (rollback simulation).</summary>
+    public void OverwriteVaultRow(string clientId, string kid, string secretId, VaultRow row)
+    {
+        lock (_gate) _vault[(clientId, kid, secretId)] = row;
+    }
+
+    public Task<SecretWriteResult> TryStoreAsync(SecretWrite write, SecretLimits limits, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var key = (write.ClientId, write.Kid, write.SecretId);
+            var current = _vault.GetValueOrDefault(key);
+            var counter = current?.Version ?? 0;
+            if (write.Version != counter + 1) return Task.FromResult(new SecretWriteResult(SecretWriteStatus.VersionConflict, counter));
+            if (current?.Sealed is null)
+            {
+                var mine = _vault.Where(r => r.Key.Item1 == write.ClientId && r.Key.Item2 == write.Kid).ToList();
+                if (mine.Count(r => r.Value.Sealed is not null) >= limits.MaxSecrets || (current is null && mine.Count >= limits.MaxSecretIds))
+                    return Task.FromResult(new SecretWriteResult(SecretWriteStatus.LimitReached, counter));
+            }
+            _vault[key] = new VaultRow(write.Version, write.SealedCiphertext, write.Size, write.StoredAt);
+            return Task.FromResult(new SecretWriteResult(SecretWriteStatus.Stored, write.Version));
+        }
+    }
+
+    Task<StoredSecret?> IVaultStore.FindAsync(string clientId, string kid, string secretId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_vault.TryGetValue((clientId, kid, secretId), out var row) && row.Sealed is not null
+                ? new StoredSecret(secretId, row.Version, row.Sealed, row.Size, row.StoredAt)
+                : null);
+        }
+    }
+
+    Task<IReadOnlyList<SecretSummary>> IVaultStore.ListAsync(string clientId, string kid, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<SecretSummary>>(_vault
+                .Where(r => r.Key.Item1 == clientId && r.Key.Item2 == kid && r.Value.Sealed is not null)
+                .OrderBy(r => r.Key.Item3, StringComparer.Ordinal)
+                .Select(r => new SecretSummary(r.Key.Item3, r.Value.Version, r.Value.Size, r.Value.StoredAt)).ToList());
+        }
+    }
+
+    Task<bool> IVaultStore.DeleteAsync(string clientId, string kid, string secretId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_vault.TryGetValue((clientId, kid, secretId), out var row) || row.Sealed is null) return Task.FromResult(false);
+            _vault[(clientId, kid, secretId)] = row with { Sealed = null, Size = 0 };
+            return Task.FromResult(true);
+        }
+    }
+
+    public Task<IReadOnlyList<AuditTrailEvent>> ReadAsync(string clientId, string kid, DateTimeOffset? since, int limit, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<AuditTrailEvent>>(AuditRecords
+            .Where(r => r.ClientId == clientId && r.Kid == kid && (since is null || r.At >= since))
+            .Reverse().Take(limit)
+            .Select(r => new AuditTrailEvent(r.At, r.Type ?? "unknown", r.Status == 200, r.Status == 200 ? null : r.Outcome)).ToList());
 }
