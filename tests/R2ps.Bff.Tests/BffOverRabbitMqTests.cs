@@ -31,6 +31,15 @@ public sealed class BffCluster : IAsyncLifetime
     public const string AdminToken = "cluster-admin-token-0123456789";
     const string TokenLabel = "r2ps-cluster";
 
+    /// <summary>
+    /// The BFF's request timeout. Not the point of any test but the outage one, which bounds its answer by it: generous,
+    /// because a cold request on a loaded 2-core machine once took more than the 5 s it was (issue 10 item 10).
+    /// </summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    // How long the warm-up may keep retrying while the workers' first requests are slow.
+    static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(120);
+
     readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("r2ps-bff-cluster-");
     readonly List<WorkerProcess> _workers = [];
     BffHost? _bff;
@@ -80,7 +89,7 @@ public sealed class BffCluster : IAsyncLifetime
         _bff = await BffHost.StartAsync(new Dictionary<string, string?>
         {
             ["Messaging:Transport"] = "rabbitmq",
-            ["Messaging:RequestTimeout"] = "00:00:05",
+            ["Messaging:RequestTimeout"] = RequestTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["RabbitMq:Uri"] = Node.AmqpUri.ToString(),
             ["RabbitMq:Heartbeat"] = "00:00:05",
             ["Hsm:ModulePath"] = token.ModulePath,
@@ -94,6 +103,37 @@ public sealed class BffCluster : IAsyncLifetime
         var keys = await HttpR2psTransport.GetKeysAsync(http);
         BffKey = keys.BffKey;
         ServerKey = keys.ServerKeys["hsm"];
+        await WarmUpAsync(http);
+    }
+
+    /// <summary>
+    /// Two whole wallet flows (registration, PIN, login, key, sign, close) before any test, retried while the cold path
+    /// (JIT, first connections, first HSM sessions in both workers) answers 503: the tests then state behaviours, and none
+    /// of them pays for the cluster's first requests.
+    /// </summary>
+    async Task WarmUpAsync(HttpClient http)
+    {
+        var clock = Stopwatch.StartNew();
+        for (var warm = 0; warm < 2;)
+        {
+            using var device = EmbeddedBff.NewDevice();
+            using var transport = new HttpR2psTransport(http, device, BffKey);
+            try
+            {
+                var registered = await new R2psAdminClient(http, AdminToken).RegisterAsync(device.ClientId, device.Kid, device.PublicKey, ["hsm"]);
+                var wallet = new R2psWallet(device, ServerKey, transport);
+                await wallet.RegisterPinAsync("000000", registered.Authorization);
+                using var session = await wallet.LoginAsync("000000");
+                await session.GenerateKeyAsync(EcCurve.P256);
+                await session.SignAsync((await session.ListKeysAsync()).Single().Kid, new byte[32]);
+                await session.CloseAsync();
+                warm++;
+            }
+            catch (R2psClientException e) when (e.Code == ErrorCode.ServiceUnavailable && clock.Elapsed < WarmUpLimit)
+            {
+                // Cold and slow: try again with a new device.
+            }
+        }
     }
 
     public HttpClient CreateClient() => _bff!.CreateClient();
@@ -189,7 +229,8 @@ public sealed class BffOverRabbitMqTests(BffCluster cluster)
         // A new wallet object (nothing remembered) and a new login session; retried reads until the other worker serves one.
         var again = new R2psWallet(wallet.Device, cluster.ServerKey, transport);
         using var second = await again.LoginAsync("192837", cancellationToken: Ct);
-        for (var attempt = 0; attempt < 4 && !Workers(wallet.Device.ClientId, ServiceTypes.SecretRetrieve).Any(w => w != storedBy); attempt++)
+        // RabbitMQ hands competing consumers messages in turn, but a busy worker can take several in a row: up to 20 reads.
+        for (var attempt = 0; attempt < 20 && !Workers(wallet.Device.ClientId, ServiceTypes.SecretRetrieve).Any(w => w != storedBy); attempt++)
         {
             using var secret = await second.Vault.GetAsync("bff.secret", Ct);
             Assert.Equal(("over http, the broker and the HSM", 1L), (System.Text.Encoding.UTF8.GetString(secret.Plaintext), secret.Version));
@@ -236,7 +277,7 @@ public sealed class BffOverRabbitMqTests(BffCluster cluster)
             Assert.Equal(ErrorCode.ServiceUnavailable, down.Code);
             Assert.Equal(503, down.HttpStatus);
             // An answer, not a hang: the client's timeout plus grace, with room for a loaded machine.
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"Answered after {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
+            Assert.True(clock.Elapsed < BffCluster.RequestTimeout + TimeSpan.FromSeconds(20), $"Answered after {clock.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s.");
 
             using var ready = await http.GetAsync(new Uri("health/ready", UriKind.Relative), Ct);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
