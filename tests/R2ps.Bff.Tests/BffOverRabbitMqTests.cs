@@ -225,19 +225,64 @@ public sealed class BffOverRabbitMqTests(BffCluster cluster)
     [Fact]
     public async Task A_secret_put_in_one_session_is_read_back_in_another_through_the_bff_on_the_other_worker()
     {
+        try
+        {
+            await SecretRoundTripAsync();
+        }
+        catch (R2psClientException e)
+        {
+            Assert.Fail($"{e.Code}: {e.Message}{Environment.NewLine}{cluster.WorkerOutput()}");
+        }
+    }
+
+    /// <summary>
+    /// The logins and the close of the vault round trip, retried on SERVICE_UNAVAILABLE as a wallet would ("retry later"):
+    /// on fresh-clone CI runs a saga command of this sequence twice outlasted its timeout (cause not found; see the
+    /// closing note of 2026-12-04), and the saga's latency is not what this test is about.
+    /// </summary>
+    static async Task<T> RetriedOn503<T>(Func<Task<T>> step)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await step();
+            }
+            catch (R2psClientException e) when (e.Code == ErrorCode.ServiceUnavailable && attempt < 3)
+            {
+                // Retry later.
+            }
+        }
+    }
+
+    async Task SecretRoundTripAsync()
+    {
         using var http = cluster.CreateClient();
         var (wallet, transport) = await RegisteredWalletAsync(http, "192837");
         using var _ = transport;
-        using (var first = await wallet.LoginAsync("192837", cancellationToken: Ct))
+        using (var first = await RetriedOn503(() => wallet.LoginAsync("192837", cancellationToken: Ct)))
         {
             Assert.Equal(1, await first.Vault.PutAsync("bff.secret", "over http, the broker and the HSM"u8.ToArray(), Ct));
-            await first.CloseAsync(Ct);
+            var closeAttempts = 0;
+            await RetriedOn503(async () =>
+            {
+                closeAttempts++;
+                try
+                {
+                    await first.CloseAsync(Ct);
+                }
+                catch (R2psClientException e) when (e.Code == ErrorCode.AccessDenied && closeAttempts > 1)
+                {
+                    // A retried close whose first attempt did end the session: closed is what was asked.
+                }
+                return true;
+            });
         }
         var storedBy = Workers(wallet.Device.ClientId, ServiceTypes.SecretStore).Single();
 
         // A new wallet object (nothing remembered) and a new login session; retried reads until the other worker serves one.
         var again = new R2psWallet(wallet.Device, cluster.ServerKey, transport);
-        using var second = await again.LoginAsync("192837", cancellationToken: Ct);
+        using var second = await RetriedOn503(() => again.LoginAsync("192837", cancellationToken: Ct));
         // RabbitMQ hands competing consumers messages in turn, but a busy worker can take several in a row: up to 20 reads.
         for (var attempt = 0; attempt < 20 && !Workers(wallet.Device.ClientId, ServiceTypes.SecretRetrieve).Any(w => w != storedBy); attempt++)
         {
