@@ -36,6 +36,12 @@ public sealed class SignSessionOptions
     /// </summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// A saga message whose send-to-handled time reaches this is logged as a warning with its queue wait, handling time,
+    /// retries and the thread pool's state (<see cref="SlowSagaMessageLog{T}"/>). Zero turns the log off.
+    /// </summary>
+    public TimeSpan SlowMessageThreshold { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Saga endpoint: concurrent messages, and partitions (messages of one session never run concurrently).</summary>
     public int ConcurrencyLimit { get; set; } = 16;
 
@@ -86,6 +92,8 @@ public sealed class SignSessionOptionsValidator : IValidateOptions<SignSessionOp
             failures.Add($"{SignSessionOptions.SectionName}:ExpiryResendAfter must be between 0 and 10 min.");
         if (options.RequestTimeout <= TimeSpan.Zero || options.RequestTimeout > TimeSpan.FromMinutes(5))
             failures.Add($"{SignSessionOptions.SectionName}:RequestTimeout must be positive and at most 5 min.");
+        if (options.SlowMessageThreshold < TimeSpan.Zero || options.SlowMessageThreshold > TimeSpan.FromMinutes(5))
+            failures.Add($"{SignSessionOptions.SectionName}:SlowMessageThreshold must be between 0 (off) and 5 min.");
         if (options.ConcurrencyLimit is < 1 or > 1024)
             failures.Add($"{SignSessionOptions.SectionName}:ConcurrencyLimit must be between 1 and 1024.");
         if (options.BusyTimeout < TimeSpan.Zero || options.BusyTimeout > TimeSpan.FromMinutes(5))

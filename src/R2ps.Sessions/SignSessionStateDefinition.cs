@@ -32,6 +32,9 @@ public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
         ArgumentNullException.ThrowIfNull(sagaConfigurator);
 
+        // Outermost: one warning for a slow message, all its retries included.
+        endpointConfigurator.UseConsumeFilter(typeof(SlowSagaMessageLog<>), context);
+
         // Retry only lost races — optimistic concurrency, or a lock race RelationalDatabase.IsTransient recognises;
         // anything else is a real fault (error queue, fault reply). The intervals add up to well under the saga's
         // request timeout.
@@ -43,6 +46,7 @@ public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState
             retry.Intervals(10, 25, 50, 100, 200, 400);
         });
         // Inside the retry: a failed attempt's replies and events are dropped, a successful one's sent after its save.
+        endpointConfigurator.UseConsumeFilter(typeof(CountSagaMessageAttempts<>), context);
         endpointConfigurator.UseInMemoryOutbox(context);
 
         var partition = endpointConfigurator.CreatePartitioner(_concurrencyLimit);

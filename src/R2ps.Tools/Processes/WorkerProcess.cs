@@ -15,6 +15,12 @@ public sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Output lines kept by default; far more than a start or a failed start prints.</summary>
     public const int DefaultOutputLinesKept = 500;
 
+    /// <summary>
+    /// Environment variable naming a folder: when set, every worker started by this process also writes its whole output
+    /// to <c>&lt;folder&gt;/&lt;id&gt;-&lt;pid&gt;.log</c> (diagnostics of a failed test or CI run; the kept lines are bounded).
+    /// </summary>
+    public const string OutputFolderVariable = "R2PS_WORKER_OUTPUT_DIR";
+
     /// <summary>How long <see cref="DisposeAsync"/> waits after SIGTERM before it kills the process.</summary>
     public static readonly TimeSpan DefaultStopGrace = TimeSpan.FromSeconds(10);
 
@@ -23,6 +29,7 @@ public sealed class WorkerProcess : IAsyncDisposable
     private readonly Queue<string> _output = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _droppedLines;
+    private StreamWriter? _outputFile;
 
     private WorkerProcess(string id, Process process, int outputLinesKept)
     {
@@ -111,6 +118,12 @@ public sealed class WorkerProcess : IAsyncDisposable
         process.Exited += (_, _) => worker._started.TrySetException(
             new InvalidOperationException($"Worker {id} exited before it started:{Environment.NewLine}{worker.Output}"));
         process.Start();
+        if (Environment.GetEnvironmentVariable(OutputFolderVariable) is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+            worker._outputFile = new StreamWriter(Path.Combine(folder, $"{id}-{process.Id}.log"), append: true) { AutoFlush = true };
+        }
+
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return worker;
@@ -202,6 +215,11 @@ public sealed class WorkerProcess : IAsyncDisposable
     {
         await StopAsync(DefaultStopGrace).ConfigureAwait(false);
         _process.Dispose();
+        lock (_output)
+        {
+            _outputFile?.Dispose();
+            _outputFile = null;
+        }
     }
 
     private void Append(string? line)
@@ -211,6 +229,7 @@ public sealed class WorkerProcess : IAsyncDisposable
         lock (_output)
         {
             _output.Enqueue(line);
+            _outputFile?.WriteLine(line);
             while (_output.Count > _outputLinesKept)
             {
                 _output.Dequeue();
