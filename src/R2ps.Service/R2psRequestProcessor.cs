@@ -75,12 +75,12 @@ public sealed partial class R2psRequestProcessor
         {
             reply = Error(ErrorCode.ServiceUnavailable, "The request was cancelled before it completed.");
         }
-        catch (Exception ex) when (IsTransientDatabaseFailure(ex))
+        catch (Exception ex) when (DatabaseUnavailable.Is(ex))
         {
             // The database is down or restarting (seen in `r2ps faults postgres-restart`): like a broker that is down, the
             // request can be retried as it is, so the client gets 503, not the 500 of a fault in the service.
             LogDatabaseUnavailable(ex, trace.Type ?? "?");
-            reply = Error(ErrorCode.ServiceUnavailable, "The service's database is unavailable; retry later.");
+            reply = Error(ErrorCode.ServiceUnavailable, DatabaseUnavailable.Message);
         }
 #pragma warning disable CA1031 // The contract: nothing escapes to the caller; the fault is logged, the client sees a generic 500.
         catch (Exception ex)
@@ -263,21 +263,6 @@ public sealed partial class R2psRequestProcessor
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "R2PS request refused: {Code} (type {Type})")]
     private partial void LogRefusal(ErrorCode code, string? type);
-
-    /// <summary>
-    /// A database failure its provider calls transient (<see cref="System.Data.Common.DbException.IsTransient"/>: Npgsql's
-    /// connection refused, server shutting down or timeout; SQLite busy), bare or wrapped (EF Core's DbUpdateException).
-    /// </summary>
-    private static bool IsTransientDatabaseFailure(Exception exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is System.Data.Common.DbException { IsTransient: true })
-                return true;
-        }
-
-        return false;
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "R2PS request answered 503: the database is unavailable (type {Type})")]
     private partial void LogDatabaseUnavailable(Exception exception, string type);

@@ -56,8 +56,7 @@ public class AttackRegressionTests
     public async Task Pin_change_evaluates_are_charged_and_stop_at_the_lockout()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("135790");
-        using var session = await wallet.LoginAsync("135790", cancellationToken: Ct);
+        var (wallet, session) = await harness.LoggedInWalletAsync("135790");
         for (var i = 0; i < 5; i++) await session.SendAsync(ServiceTypes.PinChange, RegistrationEvaluate(wallet, "00000" + i), Ct);
 
         var error = await Assert.ThrowsAsync<R2psClientException>(() => session.SendAsync(ServiceTypes.PinChange, RegistrationEvaluate(wallet, "000009"), Ct));
@@ -91,8 +90,7 @@ public class AttackRegressionTests
     public async Task A_new_pin_that_fails_to_be_stored_leaves_no_old_session_alive()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("111111");
-        using var other = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        var (wallet, other) = await harness.LoggedInWalletAsync("111111");
         using var session = await wallet.LoginAsync("111111", cancellationToken: Ct);
         var record = harness.Store.RecordOf(wallet.Device.ClientId, wallet.Device.Kid);
         harness.Store.BeforePut = _ => throw new InvalidOperationException("Simulated store outage.");
@@ -131,8 +129,7 @@ public class AttackRegressionTests
         // PROTOCOL.md 1.5: a session ends on a new PIN. An authenticate evaluate that read the OLD record after the
         // change ended the key's sessions, but before the new record was stored, must not finalize into a session.
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("111111");
-        using var session = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        var (wallet, session) = await harness.LoggedInWalletAsync("111111");
         var password = PinHardening.HardenPin(wallet.Device.Key, "111111");
         var client = new OpaqueClient(new OpaqueOptions { Context = Encoding.UTF8.GetBytes(wallet.Options.OpaqueContext) });
         using var login = client.GenerateKE1(password);
@@ -207,8 +204,7 @@ public class AttackRegressionTests
     public async Task An_hsm_kid_that_is_not_a_compressed_point_is_illegal_request_data(string kid)
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         Assert.Equal(ErrorCode.IllegalRequestData, (await Assert.ThrowsAsync<R2psClientException>(() => session.SignAsync(kid, new byte[32], Ct))).Code);
         Assert.Equal(ErrorCode.IllegalRequestData, (await Assert.ThrowsAsync<R2psClientException>(() => session.SignAsync(new string('a', 300), new byte[32], Ct))).Code);
     }
@@ -217,8 +213,7 @@ public class AttackRegressionTests
     public async Task Parallel_keygens_never_pass_the_per_curve_limit_and_leave_no_orphan_key()
     {
         using var harness = new ServiceHarness(new R2psServiceOptions { MaxKeysPerCurve = 2 });
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         var keygens = Enumerable.Range(0, 10).Select(_ => Task.Run(async () =>
         {
             try
@@ -241,8 +236,7 @@ public class AttackRegressionTests
     public async Task A_device_session_end_with_white_space_around_the_id_is_illegal_request_data()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (wallet, session) = await harness.LoggedInWalletAsync();
         var error = await Assert.ThrowsAsync<R2psClientException>(() => wallet.SendDeviceRequestAsync(
             ServiceTypes.SessionEnd, Encoding.ASCII.GetBytes(" " + session.PakeSessionId + "\n"), cancellationToken: Ct));
         Assert.Equal(ErrorCode.IllegalRequestData, error.Code);

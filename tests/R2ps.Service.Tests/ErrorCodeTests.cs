@@ -60,8 +60,7 @@ public class ErrorCodeTests
     public async Task A_replayed_envelope_is_access_denied()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         await session.ListKeysAsync(cancellationToken: Ct);
         var replay = await harness.SendRawAsync(harness.Sent.Last());
         Assert.Equal(403, replay.Status);
@@ -161,8 +160,7 @@ public class ErrorCodeTests
     public async Task A_session_past_its_ttl_is_access_denied()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", task: "sign", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync(task: "sign");
         await session.ListKeysAsync(cancellationToken: Ct);
         harness.Time.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(ErrorCode.AccessDenied, (await Assert.ThrowsAsync<R2psClientException>(() => session.ListKeysAsync(cancellationToken: Ct))).Code);
@@ -299,8 +297,7 @@ public class ErrorCodeTests
     public async Task A_hash_of_the_wrong_length_is_illegal_request_data()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         await session.GenerateKeyAsync(EcCurve.P256, Ct);
         var kid = (await session.ListKeysAsync(cancellationToken: Ct)).Single().Kid;
         Assert.Equal(ErrorCode.IllegalRequestData, (await Assert.ThrowsAsync<R2psClientException>(() => session.SignAsync(kid, new byte[20], Ct))).Code);
@@ -310,8 +307,7 @@ public class ErrorCodeTests
     public async Task The_per_curve_key_limit_is_unauthorized_and_creates_nothing()
     {
         using var harness = new ServiceHarness(new R2psServiceOptions { MaxKeysPerCurve = 1 });
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         await session.GenerateKeyAsync(EcCurve.P256, Ct);
         Assert.Equal(ErrorCode.Unauthorized, (await Assert.ThrowsAsync<R2psClientException>(() => session.GenerateKeyAsync(EcCurve.P256, Ct))).Code);
         await session.GenerateKeyAsync(EcCurve.P384, Ct);
@@ -323,8 +319,7 @@ public class ErrorCodeTests
     public async Task A_pin_change_on_an_old_session_is_illegal_state_and_keeps_the_pin()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("111111");
-        using var session = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        var (wallet, session) = await harness.LoggedInWalletAsync("111111");
         harness.Time.Advance(TimeSpan.FromSeconds(30));
         Assert.Equal(ErrorCode.IllegalState, (await Assert.ThrowsAsync<R2psClientException>(() => session.ChangePinAsync("222222", Ct))).Code);
         using var again = await wallet.LoginAsync("111111", cancellationToken: Ct);
@@ -334,8 +329,7 @@ public class ErrorCodeTests
     public async Task An_hsm_failure_is_server_error_with_a_generic_message()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         await session.GenerateKeyAsync(EcCurve.P256, Ct);
         var kid = (await session.ListKeysAsync(cancellationToken: Ct)).Single().Kid;
         harness.Hsm.FailNextSign = true;
@@ -350,8 +344,7 @@ public class ErrorCodeTests
     public async Task A_database_that_is_down_is_service_unavailable_with_a_generic_message()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("111111");
-        using var session = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync("111111");
         harness.Store.BeforePut = _ => throw new SimulatedDatabaseFailure(transient: true);
 
         var error = await Assert.ThrowsAsync<R2psClientException>(() => session.ChangePinAsync("222222", Ct));
@@ -365,8 +358,7 @@ public class ErrorCodeTests
     public async Task A_database_failure_that_is_not_transient_stays_server_error()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("111111");
-        using var session = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync("111111");
         harness.Store.BeforePut = _ => throw new SimulatedDatabaseFailure(transient: false);
 
         var error = await Assert.ThrowsAsync<R2psClientException>(() => session.ChangePinAsync("222222", Ct));

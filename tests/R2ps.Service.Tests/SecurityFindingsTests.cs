@@ -95,8 +95,7 @@ public class SecurityFindingsTests
     public async Task Reaching_the_lock_through_login_evaluates_ends_the_clients_sessions()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("135790");
-        using var session = await wallet.LoginAsync("135790", cancellationToken: Ct);
+        var (wallet, session) = await harness.LoggedInWalletAsync("135790");
         // Five evaluates with wrong PINs, never finalized: the fifth reaches the lock.
         for (var i = 0; i < 5; i++)
             await wallet.SendDeviceRequestAsync(ServiceTypes.Authenticate, LoginEvaluate(wallet.Device.Key, "00000" + i), cancellationToken: Ct);
@@ -109,8 +108,7 @@ public class SecurityFindingsTests
     public async Task Reaching_the_lock_through_pin_change_evaluates_ends_the_clients_other_sessions()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("135790");
-        using var other = await wallet.LoginAsync("135790", cancellationToken: Ct);
+        var (wallet, other) = await harness.LoggedInWalletAsync("135790");
         using var session = await wallet.LoginAsync("135790", cancellationToken: Ct);
         for (var i = 0; i < 5; i++)
             await session.SendAsync(ServiceTypes.PinChange, PakeJson(PakeRequest.Evaluate, RegistrationRequest(wallet, "00000" + i)), Ct);
@@ -169,8 +167,7 @@ public class SecurityFindingsTests
         // The window the session ends cannot close: the evaluate read the old record, then the whole PIN change ran
         // (both of its session ends included), and only then was the pending login recorded.
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("111111");
-        using var changer = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        var (wallet, changer) = await harness.LoggedInWalletAsync("111111");
         harness.Sessions.BeforeBeginLogin = async () =>
         {
             harness.Sessions.BeforeBeginLogin = null;

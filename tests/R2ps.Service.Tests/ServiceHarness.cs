@@ -89,11 +89,26 @@ public sealed class ServiceHarness : IDisposable
     public R2psWallet WalletFor(R2psDevice device, TimeProvider? walletTime = null, IR2psTransport? transport = null, string context = Context) =>
         new(device, ServerKey.PublicKey, transport ?? Transport, new R2psWalletOptions { Time = walletTime ?? Time, Context = context });
 
-    public async Task<R2psWallet> RegisteredWalletAsync(string pin = "123456", string? clientId = null, string? kid = null)
+    /// <summary>The PIN <see cref="RegisteredWalletAsync"/> and <see cref="LoggedInWalletAsync"/> register unless told otherwise.</summary>
+    public const string Pin = "123456";
+
+    public async Task<R2psWallet> RegisteredWalletAsync(string pin = Pin, string? clientId = null, string? kid = null)
     {
         var wallet = NewWallet(clientId, kid: kid);
         await wallet.RegisterPinAsync(pin, Store.IssueCode(wallet.Device.ClientId, wallet.Device.Kid));
         return wallet;
+    }
+
+    /// <summary>
+    /// A registered wallet (<see cref="RegisteredWalletAsync"/>) logged in with its PIN: the arrangement most tests start
+    /// from. The harness disposes the session.
+    /// </summary>
+    public async Task<(R2psWallet Wallet, SignSession Session)> LoggedInWalletAsync(string pin = Pin, string? task = null)
+    {
+        var wallet = await RegisteredWalletAsync(pin);
+        var session = await wallet.LoginAsync(pin, task, cancellationToken: TestContext.Current.CancellationToken);
+        _owned.Add(session);
+        return (wallet, session);
     }
 
     public async Task<ServiceReply> SendRawAsync(string envelope) => await Processor.ProcessAsync(envelope, CancellationToken.None);
@@ -102,7 +117,8 @@ public sealed class ServiceHarness : IDisposable
 
     public void Dispose()
     {
-        foreach (var owned in _owned) owned.Dispose();
+        // Newest first: a session before the device it was opened with.
+        for (var i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
         Seed.Dispose();
         Hsm.Dispose();
         ServerKey.Dispose();

@@ -25,8 +25,7 @@ public sealed class ServiceMetricsTests
         using var metrics = new R2psServiceMetrics(factory);
         using var harness = new ServiceHarness(metrics: metrics);
 
-        var wallet = await harness.RegisteredWalletAsync("246810");
-        using var session = await wallet.LoginAsync("246810", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync("246810");
         await session.GenerateKeyAsync(EcCurve.P256, cancellationToken: Ct);
         var kid = (await session.ListKeysAsync(cancellationToken: Ct)).Single().Kid;
         await session.SignAsync(kid, SHA256.HashData("counted"u8), Ct);

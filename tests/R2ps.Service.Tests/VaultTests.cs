@@ -23,6 +23,19 @@ public class VaultTests
 
     private static int VaultRowCount(ServiceHarness harness) => harness.Store.VaultRows.Count;
 
+    /// <summary>
+    /// A logged-in wallet that stored "counter=1" then "counter=2" as "state", and a way to put version 1's row back in the
+    /// database (changed by the function given) as someone with the database could.
+    /// </summary>
+    private static async Task<(SignSession Session, Action<Func<InMemoryStore.VaultRow, InMemoryStore.VaultRow>> PutBack)> TwoVersionsOfStateAsync(ServiceHarness harness)
+    {
+        var (wallet, session) = await harness.LoggedInWalletAsync();
+        await session.Vault.PutAsync("state", "counter=1"u8.ToArray(), Ct);
+        var old = harness.Store.VaultRows[(wallet.Device.ClientId, wallet.Device.Kid, "state")];
+        await session.Vault.PutAsync("state", "counter=2"u8.ToArray(), Ct);
+        return (session, change => harness.Store.OverwriteVaultRow(wallet.Device.ClientId, wallet.Device.Kid, "state", change(old)));
+    }
+
     [Fact]
     public async Task A_secret_put_in_one_login_reads_back_in_another_with_its_version()
     {
@@ -49,8 +62,7 @@ public class VaultTests
     public async Task The_server_holds_only_the_sealed_wallet_ciphertext()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (wallet, session) = await harness.LoggedInWalletAsync();
         var plaintext = "correct horse battery staple"u8.ToArray();
         await session.Vault.PutAsync("pw", plaintext, Ct);
 
@@ -71,8 +83,7 @@ public class VaultTests
         var owner = await harness.RegisteredWalletAsync();
         using (var session = await owner.LoginAsync("123456", cancellationToken: Ct))
             await session.Vault.PutAsync("shared-name", "mine"u8.ToArray(), Ct);
-        var other = await harness.RegisteredWalletAsync();
-        using var intruder = await other.LoginAsync("123456", cancellationToken: Ct);
+        var (_, intruder) = await harness.LoggedInWalletAsync();
 
         var foreign = await Assert.ThrowsAsync<R2psClientException>(() => intruder.SendAsync(ServiceTypes.SecretRetrieve, IdJson("shared-name"), Ct));
         var unknown = await Assert.ThrowsAsync<R2psClientException>(() => intruder.SendAsync(ServiceTypes.SecretRetrieve, IdJson("never-stored"), Ct));
@@ -96,8 +107,7 @@ public class VaultTests
     public async Task A_bad_secret_id_is_illegal_request_data_and_nothing_is_written(string secretId)
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         Assert.Equal(ErrorCode.IllegalRequestData, await RefusalAsync(() => session.SendAsync(ServiceTypes.SecretStore, StoreJson(secretId, 1, new byte[40]), Ct)));
         Assert.Equal(ErrorCode.IllegalRequestData, await RefusalAsync(() => session.SendAsync(ServiceTypes.SecretRetrieve, IdJson(secretId), Ct)));
         Assert.Equal(ErrorCode.IllegalRequestData, await RefusalAsync(() => session.SendAsync(ServiceTypes.SecretDelete, IdJson(secretId), Ct)));
@@ -108,8 +118,7 @@ public class VaultTests
     public async Task Ids_of_64_allowed_characters_are_accepted()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         var id = "A-Za-z0-9._" + new string('x', 64 - 11);
         await session.Vault.PutAsync(id, "v"u8.ToArray(), Ct);
         Assert.Equal(id, Assert.Single(await session.Vault.ListAsync(Ct)).SecretId);
@@ -119,8 +128,7 @@ public class VaultTests
     public async Task An_oversized_or_empty_or_non_base64_ciphertext_is_illegal_request_data_and_nothing_is_written()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         Assert.Equal(ErrorCode.IllegalRequestData, await RefusalAsync(() => session.SendAsync(ServiceTypes.SecretStore, StoreJson("big", 1, new byte[16 * 1024 + 1]), Ct)));
         Assert.Equal(ErrorCode.IllegalRequestData, await RefusalAsync(() => session.SendAsync(ServiceTypes.SecretStore, StoreJson("empty", 1, []), Ct)));
         Assert.Equal(ErrorCode.IllegalRequestData, await RefusalAsync(() => session.SendAsync(ServiceTypes.SecretStore,
@@ -142,8 +150,7 @@ public class VaultTests
     public async Task A_first_version_other_than_1_is_illegal_state_and_nothing_is_written(long version)
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         var refusal = await Assert.ThrowsAsync<R2psClientException>(() => session.SendAsync(ServiceTypes.SecretStore, StoreJson("s", version, new byte[40]), Ct));
         Assert.Equal((ErrorCode.IllegalState, 409), (refusal.Code, refusal.HttpStatus));
         Assert.Contains("stored version is 0", refusal.Message, StringComparison.Ordinal);
@@ -157,8 +164,7 @@ public class VaultTests
     public async Task A_repeated_or_skipped_version_is_illegal_state_naming_the_current_one_and_nothing_changes(long version)
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         await session.Vault.PutAsync("s", "one"u8.ToArray(), Ct);
         await session.Vault.PutAsync("s", "two"u8.ToArray(), Ct);
         var before = Assert.Single(harness.Store.VaultRows).Value;
@@ -173,8 +179,7 @@ public class VaultTests
     public async Task Deletion_keeps_the_counter_so_a_recreated_id_continues_above_it()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         await session.Vault.PutAsync("s", "one"u8.ToArray(), Ct);
         await session.Vault.PutAsync("s", "two"u8.ToArray(), Ct);
         await session.Vault.DeleteAsync("s", Ct);
@@ -193,8 +198,7 @@ public class VaultTests
     public async Task Passing_the_per_client_limit_is_unauthorized_and_nothing_is_written()
     {
         using var harness = new ServiceHarness(new R2psServiceOptions { WorkerId = "test-worker", MaxSecretsPerClient = 2, MaxSecretIdsPerClient = 3 });
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         await session.Vault.PutAsync("a", "1"u8.ToArray(), Ct);
         await session.Vault.PutAsync("b", "1"u8.ToArray(), Ct);
 
@@ -242,8 +246,7 @@ public class VaultTests
     public async Task A_resumed_session_has_no_vault_key()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (wallet, session) = await harness.LoggedInWalletAsync();
         var key = session.ExportSessionKey();
         using var resumed = wallet.ResumeSession(session.PakeSessionId, key, session.ExpiresAt);
         Assert.False(resumed.HasVault);
@@ -254,15 +257,10 @@ public class VaultTests
     public async Task A_rollback_put_back_in_the_database_is_detected_by_the_wallet()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
-        await session.Vault.PutAsync("state", "counter=1"u8.ToArray(), Ct);
-        var key = (wallet.Device.ClientId, wallet.Device.Kid, "state");
-        var old = harness.Store.VaultRows[key];
-        await session.Vault.PutAsync("state", "counter=2"u8.ToArray(), Ct);
+        var (session, putBack) = await TwoVersionsOfStateAsync(harness);
 
         // An operator (or attacker) with the database puts version 1 back: it opens fine in the HSM (it is a genuine row).
-        harness.Store.OverwriteVaultRow(key.ClientId, key.Kid, key.Item3, old);
+        putBack(old => old);
         var rollback = await Assert.ThrowsAsync<VaultTamperException>(() => session.Vault.GetAsync("state", Ct));
         Assert.Equal((VaultTamperKind.Rollback, "state"), (rollback.Kind, rollback.SecretId));
         Assert.Equal(VaultTamperKind.Rollback, (await Assert.ThrowsAsync<VaultTamperException>(() => session.Vault.ListAsync(Ct))).Kind);
@@ -273,14 +271,9 @@ public class VaultTests
     public async Task A_row_moved_to_another_version_does_not_open()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
-        await session.Vault.PutAsync("state", "counter=1"u8.ToArray(), Ct);
-        var key = (wallet.Device.ClientId, wallet.Device.Kid, "state");
-        var old = harness.Store.VaultRows[key];
-        await session.Vault.PutAsync("state", "counter=2"u8.ToArray(), Ct);
+        var (session, putBack) = await TwoVersionsOfStateAsync(harness);
         // Version 1's sealed bytes relabelled as version 2: the HSM's AAD binding refuses to open them.
-        harness.Store.OverwriteVaultRow(key.ClientId, key.Kid, key.Item3, old with { Version = 2 });
+        putBack(old => old with { Version = 2 });
         Assert.Equal(ErrorCode.ServerError, await RefusalAsync(() => session.Vault.GetAsync("state", Ct)));
     }
 
@@ -355,8 +348,7 @@ public class VaultTests
     public async Task A_bad_audit_request_is_illegal_request_data(string json)
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         Assert.Equal(ErrorCode.IllegalRequestData, await RefusalAsync(() => session.SendAsync(ServiceTypes.AuditLog, Encoding.UTF8.GetBytes(json), Ct)));
     }
 

@@ -17,8 +17,7 @@ public class WalletEndToEndTests
     public async Task Register_login_keys_on_every_curve_sign_ecdh_delete_and_close()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("246810");
-        using var session = await wallet.LoginAsync("246810", task: "general", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync("246810", task: "general");
         Assert.Equal("general", session.Task);
         Assert.Equal(harness.Time.GetUtcNow() + TimeSpan.FromMinutes(15), session.ExpiresAt);
 
@@ -77,8 +76,7 @@ public class WalletEndToEndTests
     public async Task Pin_change_sets_the_new_pin_and_ends_every_session()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync("111111");
-        using var other = await wallet.LoginAsync("111111", cancellationToken: Ct);
+        var (wallet, other) = await harness.LoggedInWalletAsync("111111");
         await wallet.ChangePinAsync("111111", "222222", cancellationToken: Ct);
 
         Assert.Equal(ErrorCode.AccessDenied, (await Assert.ThrowsAsync<R2psClientException>(() => other.ListKeysAsync(cancellationToken: Ct))).Code);
@@ -91,8 +89,7 @@ public class WalletEndToEndTests
     public async Task Session_end_device_form_and_context_end_close_sessions()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var first = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (wallet, first) = await harness.LoggedInWalletAsync();
         using var second = await wallet.LoginAsync("123456", cancellationToken: Ct);
         using var third = await wallet.LoginAsync("123456", cancellationToken: Ct);
 
@@ -110,8 +107,7 @@ public class WalletEndToEndTests
     public async Task Every_request_is_audited_with_worker_and_outcome_and_no_session_secret()
     {
         using var harness = new ServiceHarness();
-        var wallet = await harness.RegisteredWalletAsync();
-        using var session = await wallet.LoginAsync("123456", cancellationToken: Ct);
+        var (_, session) = await harness.LoggedInWalletAsync();
         await Assert.ThrowsAsync<R2psClientException>(() => session.SignAsync("02" + new string('0', 64), new byte[32], cancellationToken: Ct));
 
         var records = harness.Store.AuditRecords.ToArray();

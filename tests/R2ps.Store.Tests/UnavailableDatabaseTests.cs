@@ -3,11 +3,12 @@ using System.Net.Sockets;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using R2ps.Protocol;
 
 namespace R2ps.Store.Tests;
 
 /// <summary>
-/// <see cref="RelationalDatabase.IsUnavailable"/>: what makes the service and the BFF answer 503 (retry later) instead of
+/// <see cref="DatabaseUnavailable.Is"/>: what makes the service and the BFF answer 503 (retry later) instead of
 /// 500 when the database is down — found by <c>r2ps faults postgres-restart</c>, where every request during the restart was 500.
 /// </summary>
 public sealed class UnavailableDatabaseTests
@@ -25,8 +26,8 @@ public sealed class UnavailableDatabaseTests
         {
             var refused = await Assert.ThrowsAsync<NpgsqlException>(() => connection.OpenAsync(Ct));
 
-            Assert.True(RelationalDatabase.IsUnavailable(refused));
-            Assert.True(RelationalDatabase.IsUnavailable(new DbUpdateException("An error occurred while saving the entity changes.", refused)));
+            Assert.True(DatabaseUnavailable.Is(refused));
+            Assert.True(DatabaseUnavailable.Is(new DbUpdateException("An error occurred while saving the entity changes.", refused)));
         }
     }
 
@@ -45,7 +46,7 @@ public sealed class UnavailableDatabaseTests
                 var violation = await Assert.ThrowsAsync<SqliteException>(() => command.ExecuteNonQueryAsync(Ct));
 
                 Assert.True(RelationalDatabase.IsUniqueViolation(violation));
-                Assert.False(RelationalDatabase.IsUnavailable(violation));
+                Assert.False(DatabaseUnavailable.Is(violation));
             }
         }
         finally

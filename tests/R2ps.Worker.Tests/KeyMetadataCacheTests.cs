@@ -10,6 +10,8 @@ public sealed class KeyMetadataCacheTests
     private const string Owner = "wallet-1";
     private const string Kid = "02aa";
 
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     private sealed class CountingStore : IHsmKeyStore
     {
         public Dictionary<(string, string), HsmKeyInfo> Keys { get; } = [];
@@ -53,50 +55,46 @@ public sealed class KeyMetadataCacheTests
     [Fact]
     public async Task A_found_key_is_read_from_the_store_once_within_its_ttl()
     {
-        var ct = TestContext.Current.CancellationToken;
         var (cache, store, clock) = Create();
 
-        Assert.NotNull(await cache.FindAsync(Owner, Kid, ct));
-        Assert.NotNull(await cache.FindAsync(Owner, Kid, ct));
+        Assert.NotNull(await cache.FindAsync(Owner, Kid, Ct));
+        Assert.NotNull(await cache.FindAsync(Owner, Kid, Ct));
         Assert.Equal(1, store.Finds);
 
         clock.Now += TimeSpan.FromSeconds(61);
-        Assert.NotNull(await cache.FindAsync(Owner, Kid, ct));
+        Assert.NotNull(await cache.FindAsync(Owner, Kid, Ct));
         Assert.Equal(2, store.Finds);
     }
 
     [Fact]
     public async Task An_unknown_key_is_not_cached_and_another_owner_does_not_see_a_cached_key()
     {
-        var ct = TestContext.Current.CancellationToken;
         var (cache, store, _) = Create();
-        Assert.NotNull(await cache.FindAsync(Owner, Kid, ct));
+        Assert.NotNull(await cache.FindAsync(Owner, Kid, Ct));
 
-        Assert.Null(await cache.FindAsync("wallet-2", Kid, ct));
-        Assert.Null(await cache.FindAsync("wallet-2", Kid, ct));
+        Assert.Null(await cache.FindAsync("wallet-2", Kid, Ct));
+        Assert.Null(await cache.FindAsync("wallet-2", Kid, Ct));
         Assert.Equal(3, store.Finds);
     }
 
     [Fact]
     public async Task A_delete_through_the_worker_drops_the_entry_at_once()
     {
-        var ct = TestContext.Current.CancellationToken;
         var (cache, _, _) = Create();
-        Assert.NotNull(await cache.FindAsync(Owner, Kid, ct));
+        Assert.NotNull(await cache.FindAsync(Owner, Kid, Ct));
 
-        Assert.True(await cache.DeleteAsync(Owner, Kid, ct));
+        Assert.True(await cache.DeleteAsync(Owner, Kid, Ct));
 
-        Assert.Null(await cache.FindAsync(Owner, Kid, ct));
+        Assert.Null(await cache.FindAsync(Owner, Kid, Ct));
     }
 
     [Fact]
     public async Task Capacity_zero_turns_the_cache_off()
     {
-        var ct = TestContext.Current.CancellationToken;
         var (cache, store, _) = Create(capacity: 0);
 
-        await cache.FindAsync(Owner, Kid, ct);
-        await cache.FindAsync(Owner, Kid, ct);
+        await cache.FindAsync(Owner, Kid, Ct);
+        await cache.FindAsync(Owner, Kid, Ct);
 
         Assert.Equal(2, store.Finds);
     }

@@ -17,7 +17,6 @@ using R2ps.Messaging;
 using R2ps.Protocol;
 using R2ps.Protocol.DeviceSessions;
 using R2ps.Protocol.Envelopes;
-using R2ps.Store;
 using AdminClientRegistered = R2ps.Protocol.Admin.ClientRegistered;
 using AdminClientStatus = R2ps.Protocol.Admin.ClientStatus;
 using AdminRegisterRequest = R2ps.Protocol.Admin.RegisterClientRequest;
@@ -291,9 +290,9 @@ public static partial class BffEndpoints
             case BadHttpRequestException bad:
                 // Kestrel's own limits (body too large, malformed framing).
                 return HttpIo.Error(ErrorCode.IllegalRequestData, "The request could not be read.", bad.StatusCode);
-            case var _ when RelationalDatabase.IsUnavailable(exception):
+            case var _ when DatabaseUnavailable.Is(exception):
                 // The device-session database is down or restarting: retry later, as with a broker that is down.
-                return HttpIo.Error(ErrorCode.ServiceUnavailable, "The service's database is unavailable; retry later.");
+                return HttpIo.Error(ErrorCode.ServiceUnavailable, DatabaseUnavailable.Message);
             default:
                 LogUnexpected(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(BffEndpoints)), exception, http.Request.Path);
                 return HttpIo.Error(ErrorCode.ServerError, "Unexpected fault.");

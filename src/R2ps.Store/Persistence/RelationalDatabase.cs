@@ -120,22 +120,6 @@ public static class RelationalDatabase
         return false;
     }
 
-    /// <summary>
-    /// Whether <paramref name="exception"/> (bare or wrapped by EF Core) is a database its provider calls unavailable for now
-    /// (<see cref="DbException.IsTransient"/>: Npgsql's refused connection, server shutting down or timeout; SQLite busy):
-    /// the request can be retried as it is, so callers answer 503 rather than the 500 of a fault.
-    /// </summary>
-    public static bool IsUnavailable(Exception exception)
-    {
-        for (var current = exception; current is not null; current = current.InnerException)
-        {
-            if (current is DbException { IsTransient: true })
-                return true;
-        }
-
-        return false;
-    }
-
     /// <summary>Whether <paramref name="exception"/> (bare or wrapped) is a primary-key or unique violation.</summary>
     public static bool IsUniqueViolation(Exception exception)
     {

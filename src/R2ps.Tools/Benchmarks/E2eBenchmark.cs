@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
 using R2ps.Hsm;
 using R2ps.Tools.SoftHsm;
 
@@ -53,66 +51,44 @@ public static class E2eBenchmark
     public static async Task<E2eResult> RunAsync(E2eSettings settings, Action<string> progress, CancellationToken cancellationToken)
     {
         var loadAverage = ReadLoadAverage();
-        var directory = Directory.CreateTempSubdirectory("r2ps-bench-e2e-");
-        try
+        using var folder = await ThrowAwaySoftHsm.CreateAsync("r2ps-bench-e2e-", cancellationToken).ConfigureAwait(false);
+        progress($"Creating throw-away SoftHSM2 tokens in {folder.Directory}");
+        var baselineToken = folder.CreateToken("r2ps-bench-inproc");
+        var clusterToken = folder.CreateToken("r2ps-bench");
+
+        LoadResult inProcess;
+        IReadOnlyList<HopTiming>? breakdown = null;
+        progress("In-process baseline: starting the service core (in-memory bus, SQLite, SoftHSM2)");
+        using (var hops = settings.Breakdown ? new HopBreakdown() : null)
         {
-            var userPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var soPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var pinFile = Path.Combine(directory.FullName, "user-pin");
-            await File.WriteAllTextAsync(pinFile, userPin, cancellationToken).ConfigureAwait(false);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-
-            progress($"Creating throw-away SoftHSM2 tokens in {directory.FullName}");
-            var hsm = Path.Combine(directory.FullName, "hsm");
-            var baselineToken = SoftHsmToken.Ensure(hsm, "r2ps-bench-inproc", soPin, userPin);
-            var clusterToken = SoftHsmToken.Ensure(hsm, "r2ps-bench", soPin, userPin);
-
-            LoadResult inProcess;
-            IReadOnlyList<HopTiming>? breakdown = null;
-            progress("In-process baseline: starting the service core (in-memory bus, SQLite, SoftHSM2)");
-            using (var hops = settings.Breakdown ? new HopBreakdown() : null)
+            var target = await InProcessTarget.StartAsync(baselineToken, folder.UserPinFile, Path.Combine(folder.Directory, "in-process.db"), HsmSessions, cancellationToken)
+                .ConfigureAwait(false);
+            await using (target.ConfigureAwait(false))
             {
-                var target = await InProcessTarget.StartAsync(baselineToken, pinFile, Path.Combine(directory.FullName, "in-process.db"), HsmSessions, cancellationToken)
+                inProcess = await MeasureAsync(settings, "in-process", target.CreateWalletAsync, progress, cancellationToken, () => hops?.Reset(),
+                        () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuThisProcess] = ThisProcessCpu() })
                     .ConfigureAwait(false);
-                await using (target.ConfigureAwait(false))
-                {
-                    inProcess = await MeasureAsync(settings, "in-process", target.CreateWalletAsync, progress, cancellationToken, () => hops?.Reset(),
-                            () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuThisProcess] = ThisProcessCpu() })
-                        .ConfigureAwait(false);
-                    breakdown = hops?.Snapshot();
-                }
-            }
-
-            LoadResult endToEnd;
-            LoadResult echo;
-            string broker;
-            var cluster = await E2eCluster.StartAsync(settings.RabbitMq, settings.Workers, clusterToken, userPin, pinFile, directory.FullName, HsmSessions,
-                progress, cancellationToken).ConfigureAwait(false);
-            await using (cluster.ConfigureAwait(false))
-            {
-                broker = cluster.BrokerDescription;
-                endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken, null,
-                    () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuWorkers] = cluster.WorkersCpu(), [CpuThisProcess] = ThisProcessCpu() })
-                    .ConfigureAwait(false);
-                if (cluster.DeadWorkerReport() is { } dead) throw new InvalidOperationException(dead);
-                echo = await EchoBaseline.RunAsync(cluster.Broker, settings.Wallets, settings.Duration, progress, cancellationToken).ConfigureAwait(false);
-                progress("Stopping the BFF, the workers and the broker");
-            }
-
-            return new E2eResult(settings, broker, endToEnd, inProcess, echo, Environment.ProcessorCount, loadAverage, breakdown);
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            try
-            {
-                directory.Delete(recursive: true);
-            }
-            catch (IOException)
-            {
-                // A file still held by a dying process; the temporary folder is cleaned eventually.
+                breakdown = hops?.Snapshot();
             }
         }
+
+        LoadResult endToEnd;
+        LoadResult echo;
+        string broker;
+        var cluster = await E2eCluster.StartAsync(settings.RabbitMq, settings.Workers, folder, clusterToken, HsmSessions,
+            progress, cancellationToken).ConfigureAwait(false);
+        await using (cluster.ConfigureAwait(false))
+        {
+            broker = cluster.BrokerDescription;
+            endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken, null,
+                () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuWorkers] = cluster.WorkersCpu(), [CpuThisProcess] = ThisProcessCpu() })
+                .ConfigureAwait(false);
+            if (cluster.DeadWorkerReport() is { } dead) throw new InvalidOperationException(dead);
+            echo = await EchoBaseline.RunAsync(cluster.Broker, settings.Wallets, settings.Duration, progress, cancellationToken).ConfigureAwait(false);
+            progress("Stopping the BFF, the workers and the broker");
+        }
+
+        return new E2eResult(settings, broker, endToEnd, inProcess, echo, Environment.ProcessorCount, loadAverage, breakdown);
     }
 
     private static async Task<LoadResult> MeasureAsync(E2eSettings settings, string label, Func<CancellationToken, Task<BenchWallet>> createWallet,

@@ -56,15 +56,18 @@ internal sealed class E2eCluster : IAsyncDisposable
     /// <summary>The worker processes, in start order.</summary>
     public IReadOnlyList<WorkerProcess> Workers => _workers;
 
-    /// <param name="postgres">A PostgreSQL database for the store, the saga and the BFF; null: SQLite files in <paramref name="directory"/>.</param>
-    public static async Task<E2eCluster> StartAsync(Uri? rabbitMq, int workers, SoftHsmToken token, string userPin, string userPinFile,
-        string directory, int hsmSessions, Action<string> progress, CancellationToken cancellationToken, string? postgres = null)
+    /// <param name="folder">The run's folder: the user PIN and its file, the BFF's content root and the SQLite files.</param>
+    /// <param name="token">A token made in <paramref name="folder"/>.</param>
+    /// <param name="postgres">A PostgreSQL database for the store, the saga and the BFF; null: SQLite files in <paramref name="folder"/>.</param>
+    public static async Task<E2eCluster> StartAsync(Uri? rabbitMq, int workers, ThrowAwaySoftHsm folder, SoftHsmToken token, int hsmSessions,
+        Action<string> progress, CancellationToken cancellationToken, string? postgres = null)
     {
+        ArgumentNullException.ThrowIfNull(folder);
         var cluster = new E2eCluster();
         try
         {
-            await cluster.StartCoreAsync(rabbitMq, workers, token, userPin, userPinFile, directory, hsmSessions, postgres, progress, cancellationToken)
-                .ConfigureAwait(false);
+            await cluster.StartCoreAsync(rabbitMq, workers, token, folder.UserPin, folder.UserPinFile, folder.Directory, hsmSessions, postgres, progress,
+                cancellationToken).ConfigureAwait(false);
             return cluster;
         }
         catch

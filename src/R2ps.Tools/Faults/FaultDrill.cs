@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
-using Microsoft.Data.Sqlite;
 using R2ps.Crypto.Ec;
 using R2ps.Protocol;
 using R2ps.Tools.Benchmarks;
@@ -104,18 +103,12 @@ public static class FaultDrill
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(progress);
-        var directory = Directory.CreateTempSubdirectory("r2ps-faults-");
+        using var folder = await ThrowAwaySoftHsm.CreateAsync("r2ps-faults-", cancellationToken).ConfigureAwait(false);
+        progress($"Creating a throw-away SoftHSM2 token in {folder.Directory}");
+        var token = folder.CreateToken("r2ps-faults");
         PostgreSqlNode? postgres = null;
         try
         {
-            var userPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var soPin = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var pinFile = Path.Combine(directory.FullName, "user-pin");
-            await File.WriteAllTextAsync(pinFile, userPin, cancellationToken).ConfigureAwait(false);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(pinFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            progress($"Creating a throw-away SoftHSM2 token in {directory.FullName}");
-            var token = SoftHsmToken.Ensure(Path.Combine(directory.FullName, "hsm"), "r2ps-faults", soPin, userPin);
-
             string? database = null;
             if (settings.Fault == FaultKind.PostgresRestart)
             {
@@ -124,7 +117,7 @@ public static class FaultDrill
                 database = await postgres.CreateDatabaseAsync("r2ps_faults", cancellationToken).ConfigureAwait(false);
             }
 
-            var cluster = await E2eCluster.StartAsync(null, Workers, token, userPin, pinFile, directory.FullName, HsmSessions, progress, cancellationToken, database)
+            var cluster = await E2eCluster.StartAsync(null, Workers, folder, token, HsmSessions, progress, cancellationToken, database)
                 .ConfigureAwait(false);
             await using (cluster.ConfigureAwait(false))
             {
@@ -135,15 +128,6 @@ public static class FaultDrill
         finally
         {
             if (postgres is not null) await postgres.DisposeAsync().ConfigureAwait(false);
-            SqliteConnection.ClearAllPools();
-            try
-            {
-                directory.Delete(recursive: true);
-            }
-            catch (IOException)
-            {
-                // A file still held by a dying process; the temporary folder is cleaned eventually.
-            }
         }
     }
 
