@@ -1,6 +1,7 @@
 using MassTransit;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using R2ps.Contracts;
 using R2ps.Store;
@@ -16,12 +17,17 @@ namespace R2ps.Sessions;
 public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState>
 {
     readonly int _concurrencyLimit;
+    readonly TimeSpan _slowMessageThreshold;
+    readonly ILoggerFactory _loggerFactory;
 
-    /// <summary>Takes the concurrency limit from <see cref="SignSessionOptions"/>.</summary>
-    public SignSessionStateDefinition(IOptions<SignSessionOptions> options)
+    /// <summary>Takes the concurrency limit and the slow-message threshold from <see cref="SignSessionOptions"/>.</summary>
+    public SignSessionStateDefinition(IOptions<SignSessionOptions> options, ILoggerFactory loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
         _concurrencyLimit = options.Value.ConcurrencyLimit;
+        _slowMessageThreshold = options.Value.SlowMessageThreshold;
+        _loggerFactory = loggerFactory;
         ConcurrentMessageLimit = _concurrencyLimit;
     }
 
@@ -32,8 +38,8 @@ public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState
         ArgumentNullException.ThrowIfNull(endpointConfigurator);
         ArgumentNullException.ThrowIfNull(sagaConfigurator);
 
-        // Outermost: one warning for a slow message, all its retries included.
-        endpointConfigurator.UseConsumeFilter(typeof(SlowSagaMessageLog<>), context);
+        // Outermost (endpoint level, around the retry and the partitioner): one warning for a slow message.
+        endpointConfigurator.UseFilter(new SlowSagaMessageLog(_slowMessageThreshold, _loggerFactory.CreateLogger<SlowSagaMessageLog>()));
 
         // Retry only lost races — optimistic concurrency, or a lock race RelationalDatabase.IsTransient recognises;
         // anything else is a real fault (error queue, fault reply). The intervals add up to well under the saga's
@@ -46,8 +52,9 @@ public sealed class SignSessionStateDefinition : SagaDefinition<SignSessionState
             retry.Intervals(10, 25, 50, 100, 200, 400);
         });
         // Inside the retry: a failed attempt's replies and events are dropped, a successful one's sent after its save.
-        endpointConfigurator.UseConsumeFilter(typeof(CountSagaMessageAttempts<>), context);
         endpointConfigurator.UseInMemoryOutbox(context);
+        // Inside the retry and the partitioner: times each attempt for the slow-message log.
+        endpointConfigurator.UseConsumeFilter(typeof(TimeSagaMessageAttempts<>), context);
 
         var partition = endpointConfigurator.CreatePartitioner(_concurrencyLimit);
         sagaConfigurator.Message<BeginSignSessionLogin>(m => m.UsePartitioner(partition, c => c.Message.SessionId));

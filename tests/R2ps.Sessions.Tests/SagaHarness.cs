@@ -1,6 +1,8 @@
 using MassTransit;
 using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using R2ps.Testing;
 
@@ -21,6 +23,7 @@ internal sealed class SagaHarness : IAsyncDisposable
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(Clock);
         services.AddSingleton(Log);
+        services.AddLogging(logging => logging.AddFakeLogging());
         services.AddConsumeObserver(provider => provider.GetRequiredService<MessageLog>());
         services.AddMassTransitTestHarness(bus =>
         {
@@ -50,6 +53,9 @@ internal sealed class SagaHarness : IAsyncDisposable
     public IBus Bus => _provider.GetRequiredService<IBus>();
 
     public TempDatabase Database => _database;
+
+    /// <summary>What the saga's process logged.</summary>
+    public FakeLogCollector Logs => _provider.GetFakeLogCollector();
 
     public static async Task<SagaHarness> StartAsync(TestDatabaseProvider provider, Action<SignSessionOptions>? configure = null)
     {
