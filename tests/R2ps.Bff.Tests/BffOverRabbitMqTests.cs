@@ -116,11 +116,12 @@ public sealed class BffCluster : IAsyncLifetime
     }
 
     /// <summary>
-    /// Two whole wallet flows (registration, PIN, login, key, sign, close) before any test, retried while the cold path
-    /// (JIT, first connections, first HSM sessions in both workers) answers 503: the tests then state behaviours, and none
-    /// of them pays for the cluster's first requests.
+    /// Two whole wallet flows (registration, PIN, login, key, sign, close) before any test and after a broker outage,
+    /// retried while the cold path (JIT, first connections, first HSM sessions in both workers; after an outage, every
+    /// receive endpoint reconnecting on its own, the saga's too) answers 503: the tests then state behaviours, and none of
+    /// them pays for the cluster's first requests or for endpoints still reconnecting.
     /// </summary>
-    async Task WarmUpAsync(HttpClient http)
+    public async Task WarmUpAsync(HttpClient http)
     {
         var clock = Stopwatch.StartNew();
         for (var warm = 0; warm < 2;)
@@ -356,6 +357,9 @@ public sealed class BffOverRabbitMqTests(BffCluster cluster)
                 await Task.Delay(250, Ct);
             }
         }
+
+        // Every endpoint of both workers back, the saga's included (each reconnects on its own), before the next test.
+        await cluster.WarmUpAsync(http);
 
         Assert.Equal(1, transport.SessionsEstablished);
     }

@@ -77,6 +77,9 @@ public sealed class PoisonAndOutageTests(WorkerCluster cluster)
             if (recovery.Elapsed > TimeSpan.FromSeconds(60))
                 Assert.Fail($"No recovery within 60 s.{Environment.NewLine}{cluster.WorkerOutput()}");
         }
+
+        // Every endpoint of both workers back, the saga's included (each reconnects on its own), before the next test.
+        await cluster.WarmUpAsync();
     }
 
     static string? ErrorCodeOf(R2psReply reply) => JsonDocument.Parse(reply.Body).RootElement.GetProperty("error_code").GetString();

@@ -147,15 +147,15 @@ public class WorkerCluster : IAsyncLifetime
 
         _client = await StartClientAsync(connectionString);
         await StartWorkersAsync();
-        await WarmUpAsync();
     }
 
     /// <summary>
-    /// Two whole wallet flows (PIN, login, key, sign, close) before any test, retried while the cold path (JIT, first
-    /// connections and HSM sessions; consecutive requests alternate between the workers, so both warm) answers 503: a
-    /// cold first request on a loaded 2-core machine can outlast <see cref="ClientTimeout"/>, which no test is about.
+    /// Two whole wallet flows (PIN, login, key, sign, close) after every start of the workers and after a broker outage,
+    /// retried while the cold path (JIT, first connections and HSM sessions; consecutive requests alternate between the
+    /// workers, so both warm; after an outage, every receive endpoint reconnecting on its own, the saga's too) answers 503:
+    /// a cold first request on a loaded 2-core machine can outlast <see cref="ClientTimeout"/>, which no test is about.
     /// </summary>
-    async Task WarmUpAsync()
+    public async Task WarmUpAsync()
     {
         var clock = Stopwatch.StartNew();
         for (var warm = 0; warm < 2;)
@@ -183,12 +183,17 @@ public class WorkerCluster : IAsyncLifetime
 
     static readonly TimeSpan WarmUpLimit = TimeSpan.FromSeconds(120);
 
-    /// <summary>Starts worker-a and worker-b together and waits until both serve.</summary>
+    /// <summary>
+    /// Starts worker-a and worker-b together, waits until both serve and warms them up: a test after a restart must not
+    /// meet cold workers (a busy-core CI run had a close outlast the saga's request timeout on the workers that
+    /// <c>SessionExpiryTests</c> had just restarted).
+    /// </summary>
     public async Task StartWorkersAsync()
     {
         var started = new[] { WorkerProcess.Start(WorkerA, _workerEnvironment), WorkerProcess.Start(WorkerB, _workerEnvironment) };
         _workers.AddRange(started);
         await Task.WhenAll(started.Select(w => w.WaitUntilStartedAsync(StartTimeout)));
+        await WarmUpAsync();
     }
 
     /// <summary>Kills every worker process at once (nothing of theirs survives but the database and the broker).</summary>
