@@ -25,15 +25,7 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
         {
             var owner = SoftHsmFixture.NewOwner();
             var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
-            using var holding = new ManualResetEventSlim();
-            using var release = new ManualResetEventSlim();
-            var holder = Task.Run(() => hsm.Connection.Run(_ =>
-            {
-                holding.Set();
-                release.Wait(Ct);
-                return 0;
-            }), Ct);
-            holding.Wait(Ct);
+            using var held = HeldSession.Take(hsm.Connection);
 
             // Each waiter starts on a pool thread. A wait that blocked would keep that thread until the release below,
             // so the starting tasks could not finish; waiting as a task, each hands back its pending sign and is done.
@@ -46,8 +38,7 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
             Assert.Equal(64, hsm.Connection.SessionWaiters);
             Assert.Equal(1, hsm.Connection.SessionsInUse);
 
-            release.Set();
-            await holder;
+            await held.ReleaseAsync();
             var signatures = await Task.WhenAll(signs).WaitAsync(TimeSpan.FromMinutes(1), Ct);
 
             using var verifier = ECDsa.Create(key.PublicKey.ToDotNet());
@@ -73,15 +64,7 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
         {
             var owner = SoftHsmFixture.NewOwner();
             var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
-            using var holding = new ManualResetEventSlim();
-            using var release = new ManualResetEventSlim();
-            var holder = Task.Run(() => hsm.Connection.Run(_ =>
-            {
-                holding.Set();
-                release.Wait(Ct);
-                return 0;
-            }), Ct);
-            holding.Wait(Ct);
+            using var held = HeldSession.Take(hsm.Connection);
 
             var waiters = Enumerable.Range(0, 8).Select(_ => hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct)).ToArray();
             foreach (var waiter in waiters)
@@ -91,8 +74,7 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
             }
             Assert.Equal(0, hsm.Connection.SessionWaiters);
 
-            release.Set();
-            await holder;
+            await held.ReleaseAsync();
             Assert.NotEmpty(await hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct)); // no session was lost to the timeouts
         }
         finally
@@ -113,15 +95,7 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
         {
             var owner = SoftHsmFixture.NewOwner();
             var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
-            using var holding = new ManualResetEventSlim();
-            using var release = new ManualResetEventSlim();
-            var holder = Task.Run(() => hsm.Connection.Run(_ =>
-            {
-                holding.Set();
-                release.Wait(Ct);
-                return 0;
-            }), Ct);
-            holding.Wait(Ct);
+            using var held = HeldSession.Take(hsm.Connection);
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
             var cancelled = hsm.Keys.SignHashAsync(owner, key.Kid, Hash, cancel.Token);
@@ -131,14 +105,46 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
 
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
             Assert.Equal(1, hsm.Connection.SessionWaiters);
-            release.Set();
-            await holder;
+            await held.ReleaseAsync();
             Assert.NotEmpty(await behind.WaitAsync(TimeSpan.FromMinutes(1), Ct));
             Assert.Equal(0, hsm.Connection.SessionsInUse);
         }
         finally
         {
             hsm.Restart();
+        }
+    }
+
+    /// <summary>The pool's one session, held on a pool thread until <see cref="ReleaseAsync"/>.</summary>
+    private sealed class HeldSession : IDisposable
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private readonly Task _holder;
+
+        private HeldSession(HsmConnection connection)
+        {
+            using var holding = new ManualResetEventSlim();
+            _holder = Task.Run(() => connection.Run(_ =>
+            {
+                holding.Set();
+                _release.Wait(Ct);
+                return 0;
+            }), Ct);
+            holding.Wait(Ct);
+        }
+
+        public static HeldSession Take(HsmConnection connection) => new(connection);
+
+        public async Task ReleaseAsync()
+        {
+            _release.Set();
+            await _holder;
+        }
+
+        public void Dispose()
+        {
+            _release.Set();
+            _release.Dispose();
         }
     }
 }
