@@ -42,25 +42,8 @@ public sealed class EmbeddedBff : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var token = TestHsm.Token("r2ps-embedded");
-        var store = $"Data Source={Path.Combine(_directory.FullName, "r2ps.db")}";
-        _host = await BffHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Messaging:Transport"] = "inmemory",
-            ["Messaging:RequestTimeout"] = "00:00:05",
-            // The worker's timeout budget: the saga's waits (× 2 for a fan-out, + 1 s) must end inside the caller's 5 s.
-            ["SignSessions:RequestTimeout"] = "00:00:01.500",
-            ["SignSessions:BusyTimeout"] = "00:00:01",
-            ["Worker:Id"] = "embedded",
-            ["Worker:Context"] = Context,
-            ["Hsm:ModulePath"] = token.ModulePath,
-            ["Hsm:TokenLabel"] = token.Label,
-            ["Hsm:UserPin"] = TestHsm.UserPin,
-            ["Hsm:SessionPoolSize"] = "4",
-            ["Store:ConnectionString"] = store,
-            ["SignSessions:ConnectionString"] = store,
-            ["Bff:ConnectionString"] = $"Data Source={BffDatabase}",
-            ["Admin:Token"] = AdminToken,
-        }, (services, configuration) => services.AddR2psWorker(configuration));
+        _host = await BffHost.StartAsync(EmbeddedSettings.For(token, _directory.FullName, "embedded", hsmSessions: 4, AdminToken),
+            (services, configuration) => services.AddR2psWorker(configuration));
 
         // A token of its own: one process opens a token once (HsmConnection refuses a second connection).
         var bareToken = TestHsm.Token("r2ps-bare");

@@ -34,6 +34,36 @@ internal static class TestHsm
 }
 
 /// <summary>
+/// The settings of a BFF with its worker in the same process on the in-memory transport: the store, the saga and the
+/// BFF's device sessions on SQLite files in <c>directory</c>, the worker on <c>token</c>. Tests add or override entries.
+/// </summary>
+internal static class EmbeddedSettings
+{
+    public static Dictionary<string, string?> For(SoftHsmToken token, string directory, string workerId, int hsmSessions, string adminToken)
+    {
+        var store = $"Data Source={Path.Combine(directory, "r2ps.db")}";
+        return new Dictionary<string, string?>
+        {
+            ["Messaging:Transport"] = "inmemory",
+            ["Messaging:RequestTimeout"] = "00:00:05",
+            // The worker's timeout budget: the saga's waits (× 2 for a fan-out, + 1 s) must end inside the caller's 5 s.
+            ["SignSessions:RequestTimeout"] = "00:00:01.500",
+            ["SignSessions:BusyTimeout"] = "00:00:01",
+            ["Worker:Id"] = workerId,
+            ["Worker:Context"] = "hsm",
+            ["Hsm:ModulePath"] = token.ModulePath,
+            ["Hsm:TokenLabel"] = token.Label,
+            ["Hsm:UserPin"] = TestHsm.UserPin,
+            ["Hsm:SessionPoolSize"] = hsmSessions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Store:ConnectionString"] = store,
+            ["SignSessions:ConnectionString"] = store,
+            ["Bff:ConnectionString"] = $"Data Source={Path.Combine(directory, "bff.db")}",
+            ["Admin:Token"] = adminToken,
+        };
+    }
+}
+
+/// <summary>
 /// A BFF on real Kestrel on a loopback port chosen by the system (the ASP.NET TestHost package is not served here),
 /// configured only by <c>settings</c>; <c>registerFirst</c> adds services before the BFF (a worker, in one process).
 /// </summary>

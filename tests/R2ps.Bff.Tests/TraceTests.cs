@@ -42,24 +42,8 @@ public sealed class TracedSystem : IAsyncLifetime, ITracedSystem
     public async ValueTask InitializeAsync()
     {
         var token = TestHsm.Token("r2ps-traced");
-        var store = $"Data Source={Path.Combine(_directory.FullName, "r2ps.db")}";
-        _host = await BffHost.StartAsync(new Dictionary<string, string?>
-        {
-            ["Messaging:Transport"] = "inmemory",
-            ["Messaging:RequestTimeout"] = "00:00:05",
-            ["SignSessions:RequestTimeout"] = "00:00:01.500",
-            ["SignSessions:BusyTimeout"] = "00:00:01",
-            ["Worker:Id"] = "traced",
-            ["Worker:Context"] = Context,
-            ["Hsm:ModulePath"] = token.ModulePath,
-            ["Hsm:TokenLabel"] = token.Label,
-            ["Hsm:UserPin"] = TestHsm.UserPin,
-            ["Hsm:SessionPoolSize"] = "2",
-            ["Store:ConnectionString"] = store,
-            ["SignSessions:ConnectionString"] = store,
-            ["Bff:ConnectionString"] = $"Data Source={Path.Combine(_directory.FullName, "bff.db")}",
-            ["Admin:Token"] = AdminToken,
-        }, (services, configuration) => services
+        _host = await BffHost.StartAsync(EmbeddedSettings.For(token, _directory.FullName, "traced", hsmSessions: 2, AdminToken),
+            (services, configuration) => services
             // First, so the BFF's own AddR2psTelemetry finds it registered; no Telemetry section = only this exporter.
             .AddR2psTelemetry(configuration, tracing => tracing.AddInMemoryExporter(Spans))
             .AddCryptoSelfTest()
