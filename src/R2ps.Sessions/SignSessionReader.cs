@@ -5,6 +5,12 @@ namespace R2ps.Sessions;
 /// <summary><see cref="ISignSessionReader"/> over the saga's table.</summary>
 public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> dbContextFactory) : ISignSessionReader
 {
+    // Every user-mode request reads its session: compiled once, so the read skips EF Core's LINQ translation and
+    // query-cache lookup. Same SQL as the LINQ form.
+    static readonly Func<SignSessionDbContext, Guid, CancellationToken, Task<SignSessionState?>> FindById =
+        EF.CompileAsyncQuery((SignSessionDbContext db, Guid sessionId, CancellationToken _) =>
+            db.SignSessions.AsNoTracking().SingleOrDefault(x => x.CorrelationId == sessionId));
+
     /// <inheritdoc />
     public async Task<SignSessionSnapshot?> FindAsync(string pakeSessionId, CancellationToken cancellationToken = default)
     {
@@ -20,9 +26,7 @@ public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> db
         var db = await dbContextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
-            var row = await db.SignSessions.AsNoTracking()
-                .SingleOrDefaultAsync(x => x.CorrelationId == sessionId, cancellationToken)
-                .ConfigureAwait(false);
+            var row = await FindById(db, sessionId, cancellationToken).ConfigureAwait(false);
             return row is null ? null : ToSnapshot(row);
         }
     }
