@@ -6,8 +6,9 @@ namespace R2ps.Sessions;
 public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> dbContextFactory) : ISignSessionReader
 {
     // Every user-mode request reads its session: compiled once, so the read skips EF Core's LINQ translation and
-    // query-cache lookup. Same SQL as the LINQ form.
-    static readonly Func<SignSessionDbContext, Guid, CancellationToken, Task<SignSessionState?>> FindById =
+    // query-cache lookup. Same SQL as the LINQ form. Per instance, not static: a compiled query is bound to one model,
+    // and one process may read sessions on both providers (the tests).
+    readonly Func<SignSessionDbContext, Guid, CancellationToken, Task<SignSessionState?>> _findById =
         EF.CompileAsyncQuery((SignSessionDbContext db, Guid sessionId, CancellationToken _) =>
             db.SignSessions.AsNoTracking().SingleOrDefault(x => x.CorrelationId == sessionId));
 
@@ -26,7 +27,7 @@ public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> db
         var db = await dbContextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
-            var row = await FindById(db, sessionId, cancellationToken).ConfigureAwait(false);
+            var row = await _findById(db, sessionId, cancellationToken).ConfigureAwait(false);
             return row is null ? null : ToSnapshot(row);
         }
     }
