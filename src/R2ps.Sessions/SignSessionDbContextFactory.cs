@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Options;
 using R2ps.Store;
 
@@ -11,7 +12,13 @@ namespace R2ps.Sessions;
 /// </summary>
 public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionDbContext>, IDisposable
 {
+    // Pooled like the store's contexts: every user-mode request reads its session and every saga step loads and saves
+    // it, so building a context each time (its services, change tracker and state) was paid per call. A pooled context
+    // is reset when disposed; nothing here keeps one beyond its call.
+    const int PoolSize = 128;
+
     readonly DbContextOptions<SignSessionDbContext> _options;
+    readonly PooledDbContextFactory<SignSessionDbContext> _pool;
     readonly SemaphoreSlim _schemaLock = new(1, 1);
     volatile bool _schemaReady;
 
@@ -23,6 +30,7 @@ public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionD
         var builder = new DbContextOptionsBuilder<SignSessionDbContext>();
         RelationalDatabase.Configure(builder, settings.Provider, settings.ConnectionString, settings.BusyTimeout);
         _options = builder.Options;
+        _pool = new PooledDbContextFactory<SignSessionDbContext>(_options, PoolSize);
     }
 
     /// <inheritdoc />
@@ -32,14 +40,14 @@ public sealed class SignSessionDbContextFactory : IDbContextFactory<SignSessionD
         // Schema creation is asynchronous I/O; a synchronous caller gets a context only once it has run.
         if (!_schemaReady)
             throw new InvalidOperationException("The sign-session schema is not created yet: call EnsureSchemaAsync or CreateDbContextAsync first.");
-        return new SignSessionDbContext(_options);
+        return _pool.CreateDbContext();
     }
 
     /// <inheritdoc />
     public async Task<SignSessionDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default)
     {
         await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
-        return new SignSessionDbContext(_options);
+        return await _pool.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates the sign-session table and its indexes unless they exist. Idempotent and safe under concurrent starts.</summary>

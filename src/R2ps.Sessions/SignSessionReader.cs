@@ -5,6 +5,13 @@ namespace R2ps.Sessions;
 /// <summary><see cref="ISignSessionReader"/> over the saga's table.</summary>
 public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> dbContextFactory) : ISignSessionReader
 {
+    // Every user-mode request reads its session: compiled once, so the read skips EF Core's LINQ translation and
+    // query-cache lookup. Same SQL as the LINQ form. Per instance, not static: a compiled query is bound to one model,
+    // and one process may read sessions on both providers (the tests).
+    readonly Func<SignSessionDbContext, Guid, CancellationToken, Task<SignSessionState?>> _findById =
+        EF.CompileAsyncQuery((SignSessionDbContext db, Guid sessionId, CancellationToken _) =>
+            db.SignSessions.AsNoTracking().SingleOrDefault(x => x.CorrelationId == sessionId));
+
     /// <inheritdoc />
     public async Task<SignSessionSnapshot?> FindAsync(string pakeSessionId, CancellationToken cancellationToken = default)
     {
@@ -20,9 +27,7 @@ public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> db
         var db = await dbContextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
-            var row = await db.SignSessions.AsNoTracking()
-                .SingleOrDefaultAsync(x => x.CorrelationId == sessionId, cancellationToken)
-                .ConfigureAwait(false);
+            var row = await _findById(db, sessionId, cancellationToken).ConfigureAwait(false);
             return row is null ? null : ToSnapshot(row);
         }
     }

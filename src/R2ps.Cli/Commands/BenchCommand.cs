@@ -49,17 +49,25 @@ internal static class BenchCommand
             if (value is not null && ParseLoopbackBroker(value) is null)
                 r.AddError("--rabbitmq must be an amqp:// URI on a loopback address (127.0.0.1, ::1 or localhost).");
         });
+        var warmup = new Option<double>("--warmup") { Description = "Untimed load before each timed run (fresh processes JIT-compile the request path in their first seconds; a long-running worker does not pay that per request).", DefaultValueFactory = _ => 0 };
+        warmup.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double>() is < 0 or > 600) r.AddError("--warmup must be between 0 and 600.");
+        });
         var breakdown = new Option<bool>("--breakdown") { Description = "Report where the in-process run's time went: the service's spans and the store calls by operation (listening makes the spans start, so it costs a little)." };
         var json = CommonOptions.Json();
         var command = new Command("e2e", "Wallets over HTTP → BFF (device sessions) → RabbitMQ → worker processes: logins/s, signs/s, p50/p95/p99 per operation and errors by code; and in the same run the same workload on the service core in process (no HTTP, no broker), and bare MassTransit request/reply on the same broker, as ratios.")
         {
-            wallets, workers, seconds, signsPerLogin, rabbitMq, breakdown, json,
+            wallets, workers, seconds, warmup, signsPerLogin, rabbitMq, breakdown, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var asJson = parse.GetValue(json);
             var settings = new E2eSettings(parse.GetValue(wallets), parse.GetValue(workers), TimeSpan.FromSeconds(parse.GetValue(seconds)),
-                parse.GetValue(signsPerLogin), parse.GetValue(rabbitMq) is { } uri ? ParseLoopbackBroker(uri) : null, parse.GetValue(breakdown));
+                parse.GetValue(signsPerLogin), parse.GetValue(rabbitMq) is { } uri ? ParseLoopbackBroker(uri) : null, parse.GetValue(breakdown))
+            {
+                Warmup = TimeSpan.FromSeconds(parse.GetValue(warmup)),
+            };
             var r = await E2eBenchmark.RunAsync(settings, line => { if (!asJson) Console.Error.WriteLine("… " + line); }, cancellationToken);
             if (asJson)
             {
@@ -68,6 +76,7 @@ internal static class BenchCommand
                     ["wallets"] = settings.Wallets,
                     ["workers"] = settings.Workers,
                     ["seconds"] = settings.Duration.TotalSeconds,
+                    ["warmup_s"] = settings.Warmup.TotalSeconds,
                     ["signs_per_login"] = settings.SignsPerLogin,
                     ["broker"] = r.Broker,
                     ["processor_count"] = r.ProcessorCount,

@@ -10,6 +10,13 @@ internal sealed class ClientRegistry(
 {
     private const int MaxContextLength = 64;
 
+    // Every request looks its device key up: compiled once, so a lookup skips EF Core's LINQ translation and query-cache
+    // lookup (the expression tree is built and hashed on every call otherwise). Same SQL as the LINQ form. Per instance,
+    // not static: a compiled query is bound to one model, and one process may hold stores on both providers (the tests).
+    private readonly Func<R2psStoreDbContext, string, string, CancellationToken, Task<ClientRow?>> _findLive =
+        EF.CompileAsyncQuery((R2psStoreDbContext db, string clientId, string kid, CancellationToken _) =>
+            db.Clients.AsNoTracking().SingleOrDefault(c => c.ClientId == clientId && c.Kid == kid && c.RevokedMs == null));
+
     public async Task<RegisteredClient> RegisterAsync(ClientRegistration registration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(registration);
@@ -74,9 +81,7 @@ internal sealed class ClientRegistry(
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
-            var row = await db.Clients.AsNoTracking()
-                .SingleOrDefaultAsync(c => c.ClientId == clientId && c.Kid == kid && c.RevokedMs == null, cancellationToken)
-                .ConfigureAwait(false);
+            var row = await _findLive(db, clientId, kid, cancellationToken).ConfigureAwait(false);
             return row is null ? null : ToRegistered(row);
         }
     }

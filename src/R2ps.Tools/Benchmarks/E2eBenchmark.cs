@@ -11,7 +11,15 @@ namespace R2ps.Tools.Benchmarks;
 /// <param name="SignsPerLogin">Signs in one session before the wallet ends it and logs in again.</param>
 /// <param name="RabbitMq">A broker to use; null starts a private node for the run.</param>
 /// <param name="Breakdown">Listen to the service's spans and store timings during the in-process run and report where its time went.</param>
-public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq, bool Breakdown = false);
+public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq, bool Breakdown = false)
+{
+    /// <summary>
+    /// Untimed load before each timed run (in-process and end to end), with the same wallets: the processes have just
+    /// started, so without it the timed window also pays for JIT compilation and tiering of the request path (a large
+    /// part of a fresh worker's CPU in a 10 s run), which a long-running worker does not. Zero = none (the default).
+    /// </summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.Zero;
+}
 
 /// <summary>The three measurements of one run and the machine they ran on.</summary>
 /// <param name="Echo">Bare MassTransit request/reply on the same broker, <see cref="E2eSettings.Wallets"/> in flight.</param>
@@ -101,6 +109,12 @@ public static class E2eBenchmark
         {
             for (var i = 0; i < settings.Wallets; i++)
                 wallets.Add(await createWallet(cancellationToken).ConfigureAwait(false));
+            if (settings.Warmup > TimeSpan.Zero)
+            {
+                progress(string.Create(CultureInfo.InvariantCulture, $"{label}: warming up for {settings.Warmup.TotalSeconds:0.#} s (not timed)"));
+                await LoadRun.RunAsync(wallets, settings.Warmup, settings.SignsPerLogin, label + " warm-up", progress, cancellationToken).ConfigureAwait(false);
+            }
+
             progress(string.Create(CultureInfo.InvariantCulture,
                 $"{label}: {settings.Wallets} wallet(s) for {settings.Duration.TotalSeconds:0.#} s, a login every {settings.SignsPerLogin} signs"));
             beforeTimed?.Invoke();
