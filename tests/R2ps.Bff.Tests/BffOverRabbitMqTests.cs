@@ -6,6 +6,7 @@ using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Hsm;
+using R2ps.Messaging;
 using R2ps.Protocol;
 using R2ps.Tools.SoftHsm;
 using R2ps.Tools.Processes;
@@ -124,6 +125,9 @@ public sealed class BffCluster : IAsyncLifetime
     public async Task WarmUpAsync(HttpClient http)
     {
         var clock = Stopwatch.StartNew();
+        // Both workers' endpoints first: the flows below can succeed on one worker alone while the other still reconnects
+        // (a fresh-clone CI run then saw 20 requests in a row on worker-a, in a test about the other worker).
+        await Node.WaitForConsumersAsync([R2psQueues.RequestQueue("hsm"), R2psQueues.AdminQueue], _workers.Count(w => !w.HasExited), WarmUpLimit);
         for (var warm = 0; warm < 2;)
         {
             using var device = EmbeddedBff.NewDevice();

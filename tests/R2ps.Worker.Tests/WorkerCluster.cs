@@ -158,6 +158,9 @@ public class WorkerCluster : IAsyncLifetime
     public async Task WarmUpAsync()
     {
         var clock = Stopwatch.StartNew();
+        // Both workers' endpoints first: the flows below can succeed on one worker alone while the other still reconnects
+        // (a fresh-clone CI run then saw 20 requests in a row on worker-a, in a test about the other worker).
+        await Node.WaitForConsumersAsync([R2psQueues.RequestQueue(Context), R2psQueues.AdminQueue], _workers.Count(w => !w.HasExited), WarmUpLimit);
         for (var warm = 0; warm < 2;)
         {
             var (wallet, code) = await RegisteredWalletWithoutPinAsync(CancellationToken.None);

@@ -210,6 +210,38 @@ public sealed class RabbitMqNode : IAsyncDisposable
         await WaitForPortAsync(AmqpPort!.Value, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Waits until each of <paramref name="queues"/> has at least <paramref name="consumers"/> consumers: after a start or
+    /// an outage each client's endpoints (re)connect on their own schedule, and a request answered by one worker says
+    /// nothing of the other's.
+    /// </summary>
+    /// <exception cref="TimeoutException">Not reached within <paramref name="timeout"/>; the message has the last listing.</exception>
+    public async Task WaitForConsumersAsync(IReadOnlyCollection<string> queues, int consumers, TimeSpan timeout,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(queues);
+        RequirePrivate();
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var listing = await RunCtlAsync(["list_queues", "name", "consumers", "--quiet", "--no-table-headers"], _options.StartTimeout,
+                cancellationToken).ConfigureAwait(false);
+            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var line in listing.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var parts = line.Split('\t', StringSplitOptions.TrimEntries);
+                if (parts.Length == 2 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+                    counts[parts[0]] = count;
+            }
+
+            if (queues.All(q => counts.GetValueOrDefault(q) >= consumers))
+                return;
+            if (clock.Elapsed > timeout)
+                throw new TimeoutException($"After {timeout.TotalSeconds:0} s not every queue of [{string.Join(", ", queues)}] has {consumers} consumers: {listing.Trim()}");
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Runs <c>rabbitmqctl</c> against the private node (e.g. <c>list_queues</c>) and returns its output.</summary>
     public Task<string> RunCtlAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
     {
