@@ -87,7 +87,8 @@ public sealed class HsmKeyService
         IObjectHandle publicHandle, privateHandle;
         try
         {
-            session.GenerateKeyPair(session.Factories.MechanismFactory.Create(CKM.CKM_EC_KEY_PAIR_GEN), publicTemplate, privateTemplate, out publicHandle, out privateHandle);
+            using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_EC_KEY_PAIR_GEN);
+            session.GenerateKeyPair(mechanism, publicTemplate, privateTemplate, out publicHandle, out privateHandle);
         }
         finally
         {

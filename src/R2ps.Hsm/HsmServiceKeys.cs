@@ -76,7 +76,8 @@ public static class HsmServiceKeys
             ];
             try
             {
-                var created = session.GenerateKey(session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN), template);
+                using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
+                var created = session.GenerateKey(mechanism, template);
                 return new HsmSealingKey(connection, created, label);
             }
             finally

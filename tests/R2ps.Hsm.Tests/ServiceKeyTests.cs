@@ -78,8 +78,9 @@ public sealed class ServiceKeyTests(SoftHsmFixture hsm)
     }
 
     // Found by the BFF fuzz target (issue 10 item 12): a valid HPKE enc, 04 21 c1…, got CKR_MECHANISM_PARAM_INVALID from
-    // C_DeriveKey and the establishment an unauthenticated 500. SoftHSM2 guesses whether pPublicData is a raw point or a
-    // DER OCTET STRING from its first bytes; the points below are ones whose raw encoding it can mistake.
+    // C_DeriveKey and the establishment an unauthenticated 500. The point was never the cause (SoftHSM2 takes it, as this
+    // test shows): an undisposed mechanism's finalizer had freed its CK_ECDH1_DERIVE_PARAMS during the call
+    // (MechanismLifetimeTests). The point stays as a test of a raw encoding whose first bytes look like DER.
     [Theory]
     [InlineData("0421c16b8565376c037b3e2df801af586a52941f7389a47173cdb10e678f7f0b352eb0d5738f56d7b5bbb55bc13912b7bbf4074c9c2e11e87f7e54b6166931658d")]
     public async Task Ecdh_with_a_peer_whose_raw_encoding_looks_like_der_matches_software(string peerHex)

@@ -9,6 +9,10 @@ namespace R2ps.Hsm.Pkcs11;
 /// What the key services do over one Pkcs11Interop session: CKM_ECDSA, CKM_ECDH1_DERIVE (CKD_NULL), CKM_AES_GCM, and
 /// bounded searches and attribute reads. The checks on what the module hands back (output lengths, readable values)
 /// are ours; the marshalling is Pkcs11Interop's.
+/// Every mechanism is disposed where it is made (<c>using</c>): a Pkcs11Interop mechanism frees the unmanaged copy of its
+/// parameters in its finalizer, and one left to the GC becomes unreachable as soon as the session has read its struct,
+/// so the finalizer could free CK_GCM_PARAMS or CK_ECDH1_DERIVE_PARAMS while the module was still reading them (SIGSEGV
+/// in C_DecryptInit, CKR_MECHANISM_PARAM_INVALID from C_DeriveKey; <c>MechanismLifetimeTests</c>).
 /// </summary>
 internal static class Pkcs11Mechanisms
 {
@@ -18,7 +22,7 @@ internal static class Pkcs11Mechanisms
     /// <summary>CKM_ECDSA over a prehash: the module returns raw R‖S, 2 × field-size bytes; any other length is refused.</summary>
     public static byte[] SignEcdsa(ISession session, IObjectHandle privateKey, byte[] hash, int fieldSize)
     {
-        var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_ECDSA);
+        using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_ECDSA);
         var signature = session.Sign(mechanism, privateKey, hash);
         if (signature.Length != 2 * fieldSize)
             throw new HsmPkcs11Exception($"C_Sign returned {signature.Length} bytes; {2 * fieldSize} expected for CKM_ECDSA.");
@@ -44,7 +48,7 @@ internal static class Pkcs11Mechanisms
         IObjectHandle secretKey;
         using (var parameters = session.Factories.MechanismParamsFactory.CreateCkEcdh1DeriveParams((ulong)CKD.CKD_NULL, null, peerUncompressed))
         {
-            var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_ECDH1_DERIVE, parameters);
+            using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_ECDH1_DERIVE, parameters);
             try
             {
                 secretKey = session.DeriveKey(mechanism, privateKey, template);
@@ -87,7 +91,7 @@ internal static class Pkcs11Mechanisms
     public static byte[] EncryptAesGcm(ISession session, IObjectHandle key, byte[] nonce, byte[] aad, byte[] plaintext)
     {
         using var parameters = session.Factories.MechanismParamsFactory.CreateCkGcmParams(nonce, (ulong)nonce.Length * 8, aad, GcmTagSize * 8);
-        var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+        using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
         var output = session.Encrypt(mechanism, key, plaintext);
         if (output.Length != plaintext.Length + GcmTagSize)
             throw new HsmPkcs11Exception($"C_Encrypt returned {output.Length} bytes; {plaintext.Length + GcmTagSize} expected for CKM_AES_GCM.");
@@ -98,7 +102,7 @@ internal static class Pkcs11Mechanisms
     public static byte[] DecryptAesGcm(ISession session, IObjectHandle key, byte[] nonce, byte[] aad, byte[] ciphertextAndTag)
     {
         using var parameters = session.Factories.MechanismParamsFactory.CreateCkGcmParams(nonce, (ulong)nonce.Length * 8, aad, GcmTagSize * 8);
-        var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
+        using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_GCM, parameters);
         var plaintext = session.Decrypt(mechanism, key, ciphertextAndTag);
         if (plaintext.Length == ciphertextAndTag.Length - GcmTagSize) return plaintext;
         CryptographicOperations.ZeroMemory(plaintext);
