@@ -32,6 +32,7 @@ public sealed partial class R2psRequestProcessor
     private readonly OpaqueOptions _opaqueOptions;
     private readonly string _workerId;
     private readonly R2psServiceMetrics? _metrics;
+    private readonly SessionKeyCache _sessionKeys;
 
     public R2psRequestProcessor(IOptions<R2psServiceOptions> options, R2psServicePorts ports, OprfSeed oprfSeed, TimeProvider time, ILogger<R2psRequestProcessor> logger,
         R2psServiceMetrics? metrics = null)
@@ -52,6 +53,7 @@ public sealed partial class R2psRequestProcessor
         _opaqueOptions = new OpaqueOptions { Context = Encoding.UTF8.GetBytes(_options.OpaqueContext) };
         _workerId = _options.ResolvedWorkerId;
         _metrics = metrics;
+        _sessionKeys = new SessionKeyCache(_options.SessionKeyCacheCapacity);
     }
 
     /// <summary>Handles one envelope. Never throws (cancellation of <paramref name="cancellationToken"/> answers 503).</summary>
@@ -199,13 +201,17 @@ public sealed partial class R2psRequestProcessor
             throw new R2psException(ErrorCode.AccessDenied, UnknownSession);
         var sealedKey = session.SealedSessionKey
             ?? throw new InvalidOperationException("An active session has no sealed session key.");
-        byte[] key;
-        using (R2psServiceActivity.StartHsm("unseal"))
-            key = await _ports.Sealer.OpenAsync(sealedKey, Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context), cancellationToken).ConfigureAwait(false);
-        if (key.Length != OpaqueSizes.Hash)
+        var aad = Sealing.SessionKeyAad(pakeSessionId, call.ClientId, call.Kid, call.Context);
+        if (!_sessionKeys.TryGet(aad, sealedKey, call.Now, out var key))
         {
-            CryptographicOperations.ZeroMemory(key);
-            throw new CryptographicException("A sealed session key has the wrong length.");
+            using (R2psServiceActivity.StartHsm("unseal"))
+                key = await _ports.Sealer.OpenAsync(sealedKey, aad, cancellationToken).ConfigureAwait(false);
+            if (key.Length != OpaqueSizes.Hash)
+            {
+                CryptographicOperations.ZeroMemory(key);
+                throw new CryptographicException("A sealed session key has the wrong length.");
+            }
+            _sessionKeys.Add(aad, sealedKey, key, expiresAt, call.Now);
         }
         call.Bind(session, key);
     }

@@ -64,6 +64,12 @@ public sealed class R2psServiceOptions
     /// <summary>Largest accepted vault ciphertext in bytes (decoded); PROTOCOL.md 4 allows at most 16 KiB.</summary>
     public int MaxSecretBytes { get; set; } = VaultRules.DefaultMaxCiphertextBytes;
 
+    /// <summary>
+    /// Unsealed session keys this worker keeps (0–1000000; 0 = unseal in the HSM on every request). See
+    /// <see cref="SessionKeyCache"/>: the session's row is still read and checked on every request.
+    /// </summary>
+    public int SessionKeyCacheCapacity { get; set; } = 10_000;
+
     internal string ResolvedWorkerId =>
         string.IsNullOrWhiteSpace(WorkerId) ? $"{Environment.MachineName}:{Environment.ProcessId}" : WorkerId;
 }
@@ -112,6 +118,8 @@ public sealed class R2psServiceOptionsValidator : IValidateOptions<R2psServiceOp
             failures.Add($"{s}:MaxSecretIdsPerClient must be between MaxSecretsPerClient and 100000.");
         if (options.MaxSecretBytes is < 1 or > VaultRules.DefaultMaxCiphertextBytes)
             failures.Add($"{s}:MaxSecretBytes must be between 1 and {VaultRules.DefaultMaxCiphertextBytes}.");
+        if (options.SessionKeyCacheCapacity is < 0 or > 1_000_000)
+            failures.Add($"{s}:SessionKeyCacheCapacity must be between 0 (no cache) and 1000000.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -31,6 +31,9 @@ public sealed class WorkerOptions
     /// <summary>How long a cached key's metadata is used before it is read again (1 s – 1 day).</summary>
     public TimeSpan KeyMetadataCacheTtl { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>Decoded device keys this worker keeps, by their SPKI bytes (0–1000000; 0 = decode on every request).</summary>
+    public int DeviceKeyCacheCapacity { get; set; } = 100_000;
+
     /// <summary>Unacknowledged requests the broker hands this worker; 0 = <see cref="ConcurrencyLimit"/>.</summary>
     public int PrefetchCount { get; set; }
 
@@ -90,6 +93,8 @@ public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             failures.Add($"{s}:DeliveryLimit must be between 1 and 100.");
         if (options.KeyMetadataCacheCapacity is < 0 or > 1_000_000)
             failures.Add($"{s}:KeyMetadataCacheCapacity must be between 0 (no cache) and 1000000.");
+        if (options.DeviceKeyCacheCapacity is < 0 or > 1_000_000)
+            failures.Add($"{s}:DeviceKeyCacheCapacity must be between 0 (no cache) and 1000000.");
         if (options.KeyMetadataCacheTtl < TimeSpan.FromSeconds(1) || options.KeyMetadataCacheTtl > TimeSpan.FromDays(1))
             failures.Add($"{s}:KeyMetadataCacheTtl must be between 1 second and 1 day.");
         foreach (var context in options.RegistrationContexts)

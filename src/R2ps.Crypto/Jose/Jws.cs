@@ -135,8 +135,7 @@ public sealed class JwsCompact
         if (_signatureLength != 2 * curve.FieldSize)
             throw new JoseException(JoseError.InvalidSignature, $"An {Algorithm.Name()} signature is {2 * curve.FieldSize} bytes, not {_signatureLength}.");
 
-        using var ecdsa = ECDsa.Create(key.ToDotNet());
-        return JoseEngine.Verify(_compact, Algorithm, ecdsa);
+        return key.WithVerifier(ecdsa => JoseEngine.Verify(_compact, Algorithm, ecdsa));
     }
 
     internal static JwsAlgorithm ReadAlgorithm(JoseHeader header)

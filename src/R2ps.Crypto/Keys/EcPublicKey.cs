@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using R2ps.Crypto.Ec;
 using BcPoint = Org.BouncyCastle.Math.EC.ECPoint;
@@ -61,6 +62,29 @@ public sealed class EcPublicKey : IEquatable<EcPublicKey>
     public byte[] Y => Curve.EncodeFieldElement(Point.AffineYCoord.ToBigInteger());
 
     public ECParameters ToDotNet() => Curve.ToDotNetPublic(Point);
+
+    /// <summary>Verifiers kept per key; more than this many verifying at once make (and drop) extra ones.</summary>
+    private const int MaxPooledVerifiers = 8;
+
+    // Every request verifies under a key that rarely changes (the device's, the server's): making an ECDsa from the
+    // parameters costs OpenSSL more than the verification itself (it builds and checks the key), so a key keeps the
+    // ECDsa objects it made. One caller at a time uses each (rent/return); a public key holds nothing secret.
+    private readonly ConcurrentBag<ECDsa> _verifiers = [];
+
+    /// <summary>Runs <paramref name="verify"/> with an ECDsa of this public key, reused across calls.</summary>
+    internal T WithVerifier<T>(Func<ECDsa, T> verify)
+    {
+        if (!_verifiers.TryTake(out var ecdsa)) ecdsa = ECDsa.Create(ToDotNet());
+        try
+        {
+            return verify(ecdsa);
+        }
+        finally
+        {
+            if (_verifiers.Count < MaxPooledVerifiers) _verifiers.Add(ecdsa);
+            else ecdsa.Dispose();
+        }
+    }
 
     public bool Equals(EcPublicKey? other) => other is not null && ReferenceEquals(Curve, other.Curve) && Point.Equals(other.Point);
 

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
 using R2ps.Crypto.Keys;
 using R2ps.Service.Ports;
 using R2ps.Store;
@@ -11,18 +13,36 @@ namespace R2ps.Worker.Adapters;
 // The service core's ports over the durable store. Each adapter only translates types, and times the call
 // (WorkerTelemetry: r2ps.store.duration by operation); the store does the work.
 
-/// <summary><see cref="IClientDirectory"/> over <see cref="IClientRegistry"/>.</summary>
-internal sealed class StoreClientDirectory(IClientRegistry registry) : IClientDirectory
+/// <summary>
+/// <see cref="IClientDirectory"/> over <see cref="IClientRegistry"/>. The registration is read on every request (a revoked
+/// key is refused by the very next one, on every worker); what is kept is the decoded key, by its SPKI bytes: decoding
+/// and validating the point, and the verifier the key keeps (<see cref="EcPublicKey"/>), are then paid once per device,
+/// not per request. Keyed by content, an entry can never answer for another key, so it needs no invalidation.
+/// </summary>
+internal sealed class StoreClientDirectory(IClientRegistry registry, IOptions<WorkerOptions> options) : IClientDirectory
 {
+    private readonly ConcurrentDictionary<string, EcPublicKey> _keys = new(StringComparer.Ordinal);
+    private readonly int _capacity = options.Value.DeviceKeyCacheCapacity;
+
     public async Task<RegisteredDevice?> FindAsync(string clientId, string kid, CancellationToken cancellationToken)
     {
         var client = await WorkerTelemetry.TimeStoreAsync("clients.find", () => registry.FindAsync(clientId, kid, cancellationToken)).ConfigureAwait(false);
         if (client is null)
             return null;
 
+        return new RegisteredDevice(client.ClientId, client.Kid, Decode(client.PublicKeySpki.Span), client.Contexts);
+    }
+
+    private EcPublicKey Decode(ReadOnlySpan<byte> spki)
+    {
         // The store holds what the admin path validated; a key that no longer decodes is a store fault, not a client's.
-        var key = EcPublicKey.FromSpki(client.PublicKeySpki.Span);
-        return new RegisteredDevice(client.ClientId, client.Kid, key, client.Contexts);
+        if (_capacity == 0) return EcPublicKey.FromSpki(spki);
+        var id = Convert.ToBase64String(spki);
+        if (_keys.TryGetValue(id, out var key)) return key;
+        key = EcPublicKey.FromSpki(spki);
+        // Bounded the simplest way: a full cache starts over.
+        if (_keys.Count >= _capacity) _keys.Clear();
+        return _keys.GetOrAdd(id, key);
     }
 }
 

@@ -161,6 +161,27 @@ public class JwsTests
     }
 
     [Fact]
+    public async Task A_key_reused_across_threads_verifies_each_signature_on_its_own()
+    {
+        // A public key keeps its verifiers for reuse (issue 9): concurrent good and forged signatures under one key must
+        // each get their own answer, and a key used with another's signatures must not learn to accept them.
+        using var signer = SoftwareEcKey.Generate(EcCurve.P256);
+        using var forger = SoftwareEcKey.Generate(EcCurve.P256);
+        var good = Jws.Sign("{\"n\":1}"u8, signer);
+        var forged = Jws.Sign("{\"n\":1}"u8, forger);
+        await Parallel.ForAsync(0, 2_000, TestContext.Current.CancellationToken, (i, _) =>
+        {
+            if (i % 2 == 0)
+                Assert.Equal("{\"n\":1}"u8.ToArray(), Jws.Verify(good, signer.PublicKey));
+            else
+                Rejects(JoseError.InvalidSignature, () => Jws.Verify(forged, signer.PublicKey));
+            return ValueTask.CompletedTask;
+        });
+        Assert.Equal("{\"n\":1}"u8.ToArray(), Jws.Verify(forged, forger.PublicKey));
+        Rejects(JoseError.InvalidSignature, () => Jws.Verify(good, forger.PublicKey));
+    }
+
+    [Fact]
     public void A_modified_payload_is_rejected()
     {
         var tampered = WithSegment(A3Compact, 1, B64("{\"iss\":\"joe\"}"));

@@ -56,8 +56,16 @@ public sealed class SoftwareHsm(TimeProvider time, IEcPrivateKey serverKey, stri
     public Task<byte[]> SealAsync(ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken) =>
         Task.FromResult(Seal(plaintext.Span, associatedData.Span));
 
-    public Task<byte[]> OpenAsync(ReadOnlyMemory<byte> sealedData, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken) =>
-        Task.FromResult(Open(sealedData.Span, associatedData.Span));
+    public Task<byte[]> OpenAsync(ReadOnlyMemory<byte> sealedData, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _opens);
+        return Task.FromResult(Open(sealedData.Span, associatedData.Span));
+    }
+
+    private int _opens;
+
+    /// <summary>Calls of <see cref="OpenAsync"/> so far (unsealing is an HSM operation; tests count them).</summary>
+    public int OpenCount => Volatile.Read(ref _opens);
 
     private byte[] Seal(ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
