@@ -65,10 +65,12 @@ public sealed class R2psServiceOptions
     public int MaxSecretBytes { get; set; } = VaultRules.DefaultMaxCiphertextBytes;
 
     /// <summary>
-    /// Unsealed session keys this worker keeps (0–1000000; 0 = unseal in the HSM on every request). See
-    /// <see cref="SessionKeyCache"/>: the session's row is still read and checked on every request.
+    /// Unsealed session keys this worker keeps (0–1000000; 0, the default = unseal in the HSM on every request). See
+    /// <see cref="SessionKeyCache"/>: the session's row is still read and checked on every request. Off by default: with
+    /// it on, two-worker flows on one SoftHSM2 token failed "The key is unknown." for a key the other worker had just
+    /// generated (that worker's module did not see the new object; the unseal call on the token had masked it).
     /// </summary>
-    public int SessionKeyCacheCapacity { get; set; } = 10_000;
+    public int SessionKeyCacheCapacity { get; set; }
 
     internal string ResolvedWorkerId =>
         string.IsNullOrWhiteSpace(WorkerId) ? $"{Environment.MachineName}:{Environment.ProcessId}" : WorkerId;

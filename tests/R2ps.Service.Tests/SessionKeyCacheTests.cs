@@ -15,10 +15,12 @@ public sealed class SessionKeyCacheTests
 
     private static readonly DateTimeOffset Now = new(2026, 1, 15, 12, 0, 0, TimeSpan.Zero);
 
+    private static ServiceHarness WithCache() => new(new R2psServiceOptions { WorkerId = "test-worker", SessionKeyCacheCapacity = 100 });
+
     [Fact]
     public async Task A_session_key_is_unsealed_once_for_all_requests_of_its_session()
     {
-        using var harness = new ServiceHarness();
+        using var harness = WithCache();
         var (_, session) = await harness.LoggedInWalletAsync();
         using var _ = session;
         var kid = await session.GenerateKeyAsync(EcCurve.P256, Ct) is var curve && curve == EcCurve.P256.Name
@@ -35,7 +37,7 @@ public sealed class SessionKeyCacheTests
     [Fact]
     public async Task A_cached_key_does_not_outlive_its_session_expiry_or_its_close()
     {
-        using var harness = new ServiceHarness();
+        using var harness = WithCache();
         var (wallet, expiring) = await harness.LoggedInWalletAsync();
         using var _ = expiring;
         Assert.Empty(await expiring.ListKeysAsync(cancellationToken: Ct));
