@@ -24,10 +24,12 @@ internal sealed class SessionKeyCache(int capacity)
     public bool TryGet(ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> sealedKey, DateTimeOffset now, out byte[] key)
     {
         key = [];
-        if (capacity == 0 || !_entries.TryGetValue(Id(associatedData, sealedKey), out var entry)) return false;
+        if (capacity == 0) return false;
+        var id = Id(associatedData, sealedKey);
+        if (!_entries.TryGetValue(id, out var entry)) return false;
         if (entry.ExpiresAt <= now)
         {
-            Remove(Id(associatedData, sealedKey));
+            Remove(id);
             return false;
         }
 
