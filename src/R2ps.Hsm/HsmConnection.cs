@@ -128,11 +128,29 @@ public sealed class HsmConnection : IDisposable
         };
     }
 
+    /// <summary>Logins tried when the module answers CKR_GENERAL_ERROR, and the pause before each new try.</summary>
+    private const int LoginAttempts = 3;
+    private static readonly TimeSpan LoginRetryPause = TimeSpan.FromMilliseconds(250);
+
     private static void Login(ISession session, string label, byte[] pin)
     {
         try
         {
-            Translate(() => session.Login(CKU.CKU_USER, pin));
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    Translate(() => session.Login(CKU.CKU_USER, pin));
+                    return;
+                }
+                catch (HsmPkcs11Exception e) when (e.ReturnValue == CKR.CKR_GENERAL_ERROR && attempt < LoginAttempts)
+                {
+                    // A busy-core CI run had a worker's first login answered CKR_GENERAL_ERROR while another process was
+                    // starting on the same fresh SoftHSM2 token (its token file is rewritten under the readers); a boot
+                    // tries again briefly, and a failure that persists still fails it below.
+                    Thread.Sleep(LoginRetryPause);
+                }
+            }
         }
         catch (HsmPkcs11Exception e) when (e.ReturnValue == CKR.CKR_USER_ALREADY_LOGGED_IN)
         {
