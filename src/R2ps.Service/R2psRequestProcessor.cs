@@ -22,6 +22,7 @@ public sealed partial class R2psRequestProcessor
     private const string GenericFailure = "The service could not complete the request.";
     private const string NotAuthorized = "The request is not authorized for this client.";
     private const string UnknownSession = "The session is unknown, ended or expired.";
+    private const string NonceUsed = "The request nonce was already used.";
 
     private readonly R2psServiceOptions _options;
     private readonly R2psServicePorts _ports;
@@ -92,16 +93,22 @@ public sealed partial class R2psRequestProcessor
             reply = Error(ErrorCode.ServerError, GenericFailure);
         }
 
-        var outcome = reply.Status == 200 ? ProtocolConstants.Ok : ReadErrorCode(reply.Body);
+        // A read-only request's nonce is settled now, in the same commit as its audit record: the answer (or the
+        // refusal it produced) stands only if the nonce was new.
+        var audited = false;
+        if (trace.PendingNonce is { } pending)
+            (reply, audited) = await SettleNonceAsync(trace, pending, reply).ConfigureAwait(false);
+
+        var outcome = OutcomeOf(reply);
         var serviceType = R2psServiceMetrics.ServiceTypeOf(trace.Type);
         _metrics?.RecordRequest(serviceType, outcome, Stopwatch.GetElapsedTime(started));
         R2psServiceActivity.Complete(activity, serviceType, reply.Status, outcome);
         // Authenticated requests are audited; a refusal before the signature verified is only counted (issue 10 item 2):
         // anyone can send those, and a row each would let a stranger turn requests into database writes.
-        if (trace.Authenticated)
-            await AuditAsync(trace, reply, outcome).ConfigureAwait(false);
-        else
+        if (!trace.Authenticated)
             _metrics?.RecordUnauthenticatedRefusal(serviceType, outcome);
+        else if (!audited)
+            await AuditAsync(trace, reply, outcome).ConfigureAwait(false);
         return reply;
     }
 
@@ -140,9 +147,15 @@ public sealed partial class R2psRequestProcessor
         if (request.Iat > nowSeconds + (long)_options.IatFutureWindow.TotalSeconds)
             throw new R2psException(ErrorCode.AccessDenied, "The request iat is in the future.");
 
-        // 8: nonce, recorded only now that the signature verified (nobody can burn another client's nonces).
-        if (!await _ports.Nonces.TryAddAsync(request.ClientId, request.Nonce, now + _options.NonceRetention, cancellationToken).ConfigureAwait(false))
-            throw new R2psException(ErrorCode.AccessDenied, "The request nonce was already used.");
+        // 8: nonce, recorded only now that the signature verified (nobody can burn another client's nonces). For a type
+        // whose handler only reads, it is recorded after the handler instead, in one commit with the audit record
+        // (SettleNonceAsync): nothing is released before it is durable and a replay still gets only this refusal, first,
+        // whatever steps 9–12 would have said; what a replay can cost is a discarded HSM operation, not a second effect.
+        var keepNonceUntil = now + _options.NonceRetention;
+        if (ReadOnlyTypes.Contains(request.Type))
+            trace.PendingNonce = new PendingNonce(request.ClientId, request.Nonce, keepNonceUntil);
+        else if (!await _ports.Nonces.TryAddAsync(request.ClientId, request.Nonce, keepNonceUntil, cancellationToken).ConfigureAwait(false))
+            throw new R2psException(ErrorCode.AccessDenied, NonceUsed);
 
         // 9: type.
         if (!ServiceTypes.IsKnown(request.Type))
@@ -238,10 +251,67 @@ public sealed partial class R2psRequestProcessor
 
     private static ServiceReply Error(ErrorCode code, string message) => new(code.HttpStatus(), ServerEnvelope.ErrorBody(code, message));
 
-    private async Task AuditAsync(AuditTrace trace, ServiceReply reply, string outcome)
+    /// <summary>
+    /// The types whose handler changes nothing (PROTOCOL.md 1.4 and 4): running one for a replay and discarding its
+    /// answer leaves no trace but the refusal's audit record.
+    /// </summary>
+    private static readonly HashSet<string> ReadOnlyTypes = new(StringComparer.Ordinal)
     {
-        var record = new AuditRecord(_time.GetUtcNow(), _workerId, trace.ClientId, trace.Kid, trace.Context, trace.Type,
+        ServiceTypes.HsmEcdsa, ServiceTypes.HsmEcdh, ServiceTypes.HsmListKeys,
+        ServiceTypes.SecretRetrieve, ServiceTypes.SecretList, ServiceTypes.AuditLog,
+    };
+
+    /// <summary>
+    /// Records the deferred nonce with the request's audit record in one commit: <paramref name="reply"/> if the nonce was
+    /// new, the replay refusal if not. A failed commit wrote neither: the answer is withheld (503 or 500) and audited
+    /// on its own, as any other failure.
+    /// </summary>
+    private async Task<(ServiceReply Reply, bool Audited)> SettleNonceAsync(AuditTrace trace, PendingNonce pending, ServiceReply reply)
+    {
+        var replayed = Error(ErrorCode.AccessDenied, NonceUsed);
+        var whenNew = Record(trace, reply, OutcomeOf(reply));
+        var whenReplayed = Record(trace, replayed, ErrorCode.AccessDenied.ToWire());
+        try
+        {
+            // Not the request's token: its outcome is recorded even when the caller gave up (as AuditAsync does).
+            bool recorded;
+            if (_ports.Ledger is { } ledger)
+            {
+                recorded = await ledger.TryAddNonceWithAuditAsync(pending.ClientId, pending.Nonce, pending.KeepUntil, whenNew, whenReplayed, CancellationToken.None)
+                    .ConfigureAwait(false);
+            }
+            else
+            {
+                recorded = await _ports.Nonces.TryAddAsync(pending.ClientId, pending.Nonce, pending.KeepUntil, CancellationToken.None).ConfigureAwait(false);
+                await AppendAuditAsync(recorded ? whenNew : whenReplayed).ConfigureAwait(false);
+            }
+            if (!recorded) LogRefusal(ErrorCode.AccessDenied, trace.Type);
+            return (recorded ? reply : replayed, true);
+        }
+        catch (Exception ex) when (DatabaseUnavailable.Is(ex))
+        {
+            LogDatabaseUnavailable(ex, trace.Type ?? "?");
+            return (Error(ErrorCode.ServiceUnavailable, DatabaseUnavailable.Message), false);
+        }
+#pragma warning disable CA1031 // As in ProcessAsync: nothing escapes; without its nonce recorded the answer is not released.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogFault(ex, trace.Type ?? "?");
+            return (Error(ErrorCode.ServerError, GenericFailure), false);
+        }
+    }
+
+    private AuditRecord Record(AuditTrace trace, ServiceReply reply, string outcome) =>
+        new(_time.GetUtcNow(), _workerId, trace.ClientId, trace.Kid, trace.Context, trace.Type,
             trace.SessionRef is { Length: >= 16 } s ? s[..16] : null, trace.Authenticated, reply.Status, outcome);
+
+    private static string OutcomeOf(ServiceReply reply) => reply.Status == 200 ? ProtocolConstants.Ok : ReadErrorCode(reply.Body);
+
+    private Task AuditAsync(AuditTrace trace, ServiceReply reply, string outcome) => AppendAuditAsync(Record(trace, reply, outcome));
+
+    private async Task AppendAuditAsync(AuditRecord record)
+    {
         try
         {
             // Not the request's token: a cancelled request is still audited.
@@ -279,6 +349,8 @@ public sealed partial class R2psRequestProcessor
     [LoggerMessage(Level = LogLevel.Error, Message = "Appending to the audit log failed")]
     private partial void LogAuditFailure(Exception exception);
 
+    private sealed record PendingNonce(string ClientId, string Nonce, DateTimeOffset KeepUntil);
+
     /// <summary>What the audit record says about a request, filled in as the pipeline learns it.</summary>
     private sealed class AuditTrace
     {
@@ -293,6 +365,9 @@ public sealed partial class R2psRequestProcessor
         public string? SessionRef { get; set; }
 
         public bool Authenticated { get; set; }
+
+        /// <summary>The nonce of a read-only request, recorded with its audit record once the answer is known.</summary>
+        public PendingNonce? PendingNonce { get; set; }
 
         public void Read(ServiceRequestPayload request)
         {

@@ -17,6 +17,12 @@ public sealed record R2psServicePorts
 
     public required IAuditLog Audit { get; init; }
 
+    /// <summary>
+    /// The nonce and the audit record in one commit, for the read-only types. Without it (in-memory ports) the two are
+    /// written one after the other, nonce first, with the same outcome.
+    /// </summary>
+    public IRequestLedger? Ledger { get; init; }
+
     public required IHsmKeyMetadata KeyMetadata { get; init; }
 
     public required IClientKeyOperations ClientKeys { get; init; }

@@ -5,6 +5,7 @@ using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
 using R2ps.Protocol;
+using R2ps.Service.Ports;
 using R2ps.Service.Tests.Fakes;
 using R2ps.Wallet;
 using Microsoft.Extensions.Time.Testing;
@@ -17,7 +18,8 @@ public sealed class ServiceHarness : IDisposable
     public const string Context = "hsm";
 
     public ServiceHarness(R2psServiceOptions? options = null, SoftwareEcKey? serverKey = null, DateTimeOffset? start = null,
-        int maxLoginFailures = 5, TimeSpan? lockoutDuration = null, R2psServiceMetrics? metrics = null)
+        int maxLoginFailures = 5, TimeSpan? lockoutDuration = null, R2psServiceMetrics? metrics = null,
+        Func<InMemoryStore, IRequestLedger>? ledger = null)
     {
         Options = options ?? new R2psServiceOptions { WorkerId = "test-worker" };
         Time = new FakeTimeProvider(start ?? new DateTimeOffset(2026, 1, 15, 12, 0, 0, TimeSpan.Zero));
@@ -42,6 +44,7 @@ public sealed class ServiceHarness : IDisposable
             Sessions = Sessions,
             Vault = Store,
             AuditTrail = Store,
+            Ledger = ledger?.Invoke(Store),
         };
         Processor = new R2psRequestProcessor(Microsoft.Extensions.Options.Options.Create(Options), ports, Seed, Time, NullLogger<R2psRequestProcessor>.Instance, metrics);
         Transport = new InProcessTransport(async (jws, ct) =>

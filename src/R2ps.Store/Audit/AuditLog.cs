@@ -11,19 +11,7 @@ internal sealed class AuditLog(
     public async Task AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var row = new AuditRow
-        {
-            TimeMs = Guard.ToUnixMs(entry.Time),
-            WorkerId = Guard.Identifier(entry.WorkerId, nameof(entry.WorkerId)),
-            RequestType = Guard.Identifier(entry.RequestType, nameof(entry.RequestType)),
-            ClientId = Optional(entry.ClientId, StoreLimits.MaxIdentifierLength),
-            Kid = Optional(entry.Kid, StoreLimits.MaxIdentifierLength),
-            Context = Optional(entry.Context, StoreLimits.MaxIdentifierLength),
-            Outcome = entry.Outcome.ToString(),
-            ErrorCode = Optional(entry.ErrorCode, StoreLimits.MaxCodeLength),
-            SessionRef = Optional(entry.SessionRef, StoreLimits.MaxCodeLength),
-            Detail = Optional(entry.Detail, Options.MaxAuditDetailLength),
-        };
+        var row = ToRow(entry, Options);
 
         if (Options.BatchWrites)
         {
@@ -74,6 +62,21 @@ internal sealed class AuditLog(
             return rows.ConvertAll(ToEntry);
         }
     }
+
+    /// <summary>The row of <paramref name="entry"/>: identifiers checked, free text cut and cleaned.</summary>
+    internal static AuditRow ToRow(AuditEntry entry, StoreOptions options) => new()
+    {
+        TimeMs = Guard.ToUnixMs(entry.Time),
+        WorkerId = Guard.Identifier(entry.WorkerId, nameof(entry.WorkerId)),
+        RequestType = Guard.Identifier(entry.RequestType, nameof(entry.RequestType)),
+        ClientId = Optional(entry.ClientId, StoreLimits.MaxIdentifierLength),
+        Kid = Optional(entry.Kid, StoreLimits.MaxIdentifierLength),
+        Context = Optional(entry.Context, StoreLimits.MaxIdentifierLength),
+        Outcome = entry.Outcome.ToString(),
+        ErrorCode = Optional(entry.ErrorCode, StoreLimits.MaxCodeLength),
+        SessionRef = Optional(entry.SessionRef, StoreLimits.MaxCodeLength),
+        Detail = Optional(entry.Detail, options.MaxAuditDetailLength),
+    };
 
     /// <summary>Cuts over-long text and replaces control characters, so a log line cannot be forged or flooded.</summary>
     private static string? Optional(string? value, int maxLength)

@@ -6,7 +6,8 @@ using R2ps.Store.Data;
 namespace R2ps.Store;
 
 /// <summary>
-/// Group commit for the two writes every request makes: its nonce (insert-if-absent) and its audit row. Concurrent
+/// Group commit for the two writes every request makes: its nonce (insert-if-absent) and its audit row, apart or as one
+/// write (<see cref="IRequestLedger"/>: the audit row chosen by the nonce's outcome, in the same transaction). Concurrent
 /// callers queue their write and await it; one loop takes whatever is queued (up to
 /// <see cref="StoreOptions.MaxWriteBatchSize"/>), runs it in one transaction and completes every waiter only after the
 /// commit. So N requests share one commit (one fsync on SQLite, one round trip to COMMIT on PostgreSQL) instead of
@@ -45,7 +46,19 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
     /// <summary>The nonce insert-if-absent, committed in the next batch: true when recorded, false for a live duplicate.</summary>
     public async Task<bool> RecordNonceAsync(string clientId, string nonce, long expiresMs, long nowMs, CancellationToken cancellationToken)
     {
-        var write = new PendingWrite(new NonceWrite(clientId, nonce, expiresMs, nowMs), null);
+        var write = new PendingWrite(new NonceWrite(clientId, nonce, expiresMs, nowMs), null, null);
+        await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        return await write.Done.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The nonce insert-if-absent and, in the same transaction, <paramref name="whenNew"/> or <paramref name="whenReplayed"/>
+    /// by its outcome: true when the nonce was recorded.
+    /// </summary>
+    public async Task<bool> RecordNonceAndAuditAsync(string clientId, string nonce, long expiresMs, long nowMs, AuditRow whenNew, AuditRow whenReplayed,
+        CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite(new NonceWrite(clientId, nonce, expiresMs, nowMs), whenNew, whenReplayed);
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         return await write.Done.Task.ConfigureAwait(false);
     }
@@ -53,7 +66,7 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
     /// <summary>The audit row, committed in the next batch.</summary>
     public async Task AppendAuditAsync(AuditRow row, CancellationToken cancellationToken)
     {
-        var write = new PendingWrite(null, row);
+        var write = new PendingWrite(null, row, null);
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         await write.Done.Task.ConfigureAwait(false);
     }
@@ -104,23 +117,16 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
                     for (var i = 0; i < batch.Count; i++)
                     {
                         if (batch[i].Nonce is not { } n) continue;
-                        // Insert-if-absent in one statement. A row that expired but was not pruned yet is taken over
-                        // (its update counts as one affected row); a live row is left alone: a replay.
-                        var affected = await db.Database.ExecuteSqlInterpolatedAsync(
-                            $"""
-                            INSERT INTO r2ps_nonces (client_id, nonce, expires_ms) VALUES ({n.ClientId}, {n.Nonce}, {n.ExpiresMs})
-                            ON CONFLICT (client_id, nonce) DO UPDATE SET expires_ms = excluded.expires_ms
-                            WHERE r2ps_nonces.expires_ms <= {n.NowMs}
-                            """,
-                            _stopping.Token).ConfigureAwait(false);
-                        results[i] = affected == 1;
+                        results[i] = await NonceStatements.InsertIfAbsentAsync(db, n.ClientId, n.Nonce, n.ExpiresMs, n.NowMs, _stopping.Token).ConfigureAwait(false);
                     }
 
                     var audits = false;
-                    foreach (var write in batch)
+                    for (var i = 0; i < batch.Count; i++)
                     {
-                        if (write.Audit is null) continue;
-                        db.Audit.Add(write.Audit);
+                        // A ledger write's row is the one its nonce's outcome chose.
+                        var row = batch[i].WhenReplayed is { } replayed && !results[i] ? replayed : batch[i].Audit;
+                        if (row is null) continue;
+                        db.Audit.Add(row);
                         audits = true;
                     }
 
@@ -156,11 +162,14 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
 
     private sealed record NonceWrite(string ClientId, string Nonce, long ExpiresMs, long NowMs);
 
-    private sealed class PendingWrite(NonceWrite? nonce, AuditRow? audit)
+    private sealed class PendingWrite(NonceWrite? nonce, AuditRow? audit, AuditRow? whenReplayed)
     {
         public NonceWrite? Nonce { get; } = nonce;
 
+        /// <summary>The audit row; with a nonce and <see cref="WhenReplayed"/>, the row written when the nonce was new.</summary>
         public AuditRow? Audit { get; } = audit;
+
+        public AuditRow? WhenReplayed { get; } = whenReplayed;
 
         // Continuations run off the commit loop, so one slow waiter cannot hold up the next batch.
         public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

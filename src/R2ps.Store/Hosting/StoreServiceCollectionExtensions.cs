@@ -45,6 +45,7 @@ public static class StoreServiceCollectionExtensions
         services.TryAddSingleton<IHsmKeyStore, HsmKeyStore>();
         services.TryAddSingleton<INonceCache, NonceCache>();
         services.TryAddSingleton<IAuditLog, AuditLog>();
+        services.TryAddSingleton<IRequestLedger, RequestLedger>();
         services.TryAddSingleton<ISecretStore, SecretStore>();
 
         // Schema first: hosted services start in registration order.

@@ -18,16 +18,7 @@ internal sealed class NonceCache(
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
-            // Insert-if-absent in one statement. A row that expired but was not pruned yet is taken over (its update
-            // counts as one affected row); a live row is left alone and nothing is affected: a replay.
-            var affected = await db.Database.ExecuteSqlInterpolatedAsync(
-                $"""
-                INSERT INTO r2ps_nonces (client_id, nonce, expires_ms) VALUES ({clientId}, {nonce}, {expiresMs})
-                ON CONFLICT (client_id, nonce) DO UPDATE SET expires_ms = excluded.expires_ms
-                WHERE r2ps_nonces.expires_ms <= {nowMs}
-                """,
-                cancellationToken).ConfigureAwait(false);
-            return affected == 1;
+            return await NonceStatements.InsertIfAbsentAsync(db, clientId, nonce, expiresMs, nowMs, cancellationToken).ConfigureAwait(false);
         }
     }
 

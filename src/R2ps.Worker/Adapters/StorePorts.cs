@@ -7,6 +7,7 @@ using ServiceAuditLog = R2ps.Service.Ports.IAuditLog;
 using ServiceNonceCache = R2ps.Service.Ports.INonceCache;
 using StoreAuditLog = R2ps.Store.IAuditLog;
 using StoreNonceCache = R2ps.Store.INonceCache;
+using StoreRequestLedger = R2ps.Store.IRequestLedger;
 
 namespace R2ps.Worker.Adapters;
 
@@ -92,12 +93,15 @@ internal sealed class StoreNonces(StoreNonceCache nonces) : ServiceNonceCache
 /// <summary>The service's audit port over the store's append-only log.</summary>
 internal sealed class StoreAudit(StoreAuditLog log) : ServiceAuditLog
 {
-    public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken)
+    public Task AppendAsync(AuditRecord record, CancellationToken cancellationToken) =>
+        WorkerTelemetry.TimeStoreAsync("audit.append", () => log.AppendAsync(ToEntry(record), cancellationToken));
+
+    internal static AuditEntry ToEntry(AuditRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         var success = record.Status == 200;
         var detail = record.Authenticated ? $"status {record.Status}" : $"status {record.Status}, unauthenticated";
-        var entry = new AuditEntry(
+        return new AuditEntry(
             record.At,
             record.WorkerId,
             record.Type ?? "unknown",
@@ -108,8 +112,16 @@ internal sealed class StoreAudit(StoreAuditLog log) : ServiceAuditLog
             ErrorCode: success ? null : record.Outcome,
             SessionRef: record.SessionRef,
             Detail: detail);
-        return WorkerTelemetry.TimeStoreAsync("audit.append", () => log.AppendAsync(entry, cancellationToken));
     }
+}
+
+/// <summary>The service's one-commit nonce and audit port over the store's request ledger.</summary>
+internal sealed class StoreLedger(StoreRequestLedger ledger) : Service.Ports.IRequestLedger
+{
+    public Task<bool> TryAddNonceWithAuditAsync(string clientId, string nonce, DateTimeOffset keepUntil, AuditRecord whenNew, AuditRecord whenReplayed,
+        CancellationToken cancellationToken) =>
+        WorkerTelemetry.TimeStoreAsync("ledger.commit", () => ledger.RecordNonceAndAuditAsync(
+            clientId, nonce, keepUntil, StoreAudit.ToEntry(whenNew), StoreAudit.ToEntry(whenReplayed), cancellationToken));
 }
 
 /// <summary><see cref="IHsmKeyMetadata"/> over <see cref="IHsmKeyStore"/>.</summary>

@@ -46,6 +46,7 @@ public static class ServiceCoreExtensions
             Lockout = provider.GetRequiredService<ILoginLockout>(),
             Nonces = provider.GetRequiredService<INonceCache>(),
             Audit = provider.GetRequiredService<IAuditLog>(),
+            Ledger = provider.GetService<IRequestLedger>(),
             KeyMetadata = provider.GetRequiredService<IHsmKeyMetadata>(),
             ClientKeys = provider.GetRequiredService<IClientKeyOperations>(),
             Sealer = provider.GetRequiredService<ISecretSealer>(),

@@ -12,7 +12,7 @@ public static class StoreExtensions
 {
     /// <summary>
     /// <see cref="StoreServiceCollectionExtensions.AddR2psStore"/> (section <c>Store</c>, validated at start, tables
-    /// created at start) plus the ports: client directory, registration codes, OPAQUE records, lockout, nonces, audit,
+    /// created at start) plus the ports: client directory, registration codes, OPAQUE records, lockout, nonces, audit, the one-commit nonce-and-audit ledger,
     /// HSM key metadata, the vault and audit trail, and the sealed-secret table that holds the OPRF seed.
     /// </summary>
     public static IServiceCollection AddR2psStorePorts(this IServiceCollection services, IConfiguration configuration)
@@ -25,6 +25,7 @@ public static class StoreExtensions
         services.TryAddSingleton<ILoginLockout, StoreLoginLockout>();
         services.TryAddSingleton<Service.Ports.INonceCache, StoreNonces>();
         services.TryAddSingleton<Service.Ports.IAuditLog, StoreAudit>();
+        services.TryAddSingleton<Service.Ports.IRequestLedger, StoreLedger>();
         services.TryAddSingleton<StoreKeyMetadata>();
         services.TryAddSingleton<IHsmKeyMetadata, CachedKeyMetadata>();
         services.TryAddSingleton<ISealedSecretStore, StoreSealedSecrets>();
