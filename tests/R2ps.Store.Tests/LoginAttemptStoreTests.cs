@@ -108,14 +108,19 @@ public abstract class LoginAttemptStoreTests(TestDatabaseProvider provider) : St
         Assert.Equal(new LoginChargeResult(true, 1, TestStore.Start.AddMinutes(30)), await attempts.TryChargeAsync("wallet-1", "k", ct));
     }
 
-    [Fact]
-    public async Task Twenty_parallel_charges_from_two_workers_allow_exactly_five_guesses()
+    // Batched: the charges share the group commit with nonces and audit rows (StoreWriteBatcher.RunAsync); unbatched:
+    // a transaction each. The same verdicts either way.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Twenty_parallel_charges_from_two_workers_allow_exactly_five_guesses(bool batching)
     {
         // Review finding: a lock check separate from the charge let N parallel evaluates all pass → N PIN guesses.
         var ct = TestContext.Current.CancellationToken;
-        var (store, first) = await CreateStoreAsync();
+        var settings = new Dictionary<string, string?> { ["Store:BatchWrites"] = batching ? "true" : "false" };
+        var (store, first) = await CreateStoreAsync(settings);
         await using var _ = store;
-        var second = await store.StartWorkerAsync();
+        var second = await store.StartWorkerAsync(settings);
         var a = first.GetRequiredService<ILoginAttemptStore>();
         var b = second.GetRequiredService<ILoginAttemptStore>();
 

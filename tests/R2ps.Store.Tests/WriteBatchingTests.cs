@@ -108,6 +108,38 @@ public abstract class WriteBatchingTests(TestDatabaseProvider provider) : StoreS
     }
 
     [Fact]
+    public async Task A_failing_operation_in_a_batch_fails_only_its_caller_and_rolls_back_only_its_own_writes()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync();
+        await using var _ = store;
+        var batcher = worker.GetRequiredService<StoreWriteBatcher>();
+        var nonces = worker.GetRequiredService<INonceCache>();
+        using var inside = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+
+        // The first batch is held open by a blocker, so the nonce, the failing operation and the good one queue up
+        // behind it and share the next batch.
+        var blocker = batcher.RunAsync(async (_, t) => { inside.Release(); await release.WaitAsync(t); return 0; }, ct);
+        await inside.WaitAsync(ct);
+        var nonce = nonces.TryRecordAsync("wallet-1", Nonce, Expiry, ct);
+        var failing = batcher.RunAsync<int>(async (db, t) =>
+        {
+            await db.Database.ExecuteSqlRawAsync("INSERT INTO r2ps_nonces (client_id, nonce, expires_ms) VALUES ('wallet-1', 'rolled-back', 1)", t);
+            throw new InvalidOperationException("this operation fails");
+        }, ct);
+        var good = batcher.RunAsync((db, t) => db.Database.ExecuteSqlRawAsync("INSERT INTO r2ps_nonces (client_id, nonce, expires_ms) VALUES ('wallet-1', 'kept', 1)", t), ct);
+        release.Release();
+
+        await blocker;
+        Assert.True(await nonce);
+        Assert.Equal("this operation fails", (await Assert.ThrowsAsync<InvalidOperationException>(() => failing)).Message);
+        Assert.Equal(1, await good);
+        await using var db = store.OpenContext();
+        Assert.Equal(new[] { Nonce, "kept" }.Order(StringComparer.Ordinal), (await db.Nonces.Select(n => n.Nonce).ToListAsync(ct)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Unbatched_writes_keep_the_same_semantics()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -7,7 +7,8 @@ namespace R2ps.Store;
 
 /// <summary>
 /// Group commit for the two writes every request makes: its nonce (insert-if-absent) and its audit row, apart or as one
-/// write (<see cref="IRequestLedger"/>: the audit row chosen by the nonce's outcome, in the same transaction). Concurrent
+/// write (<see cref="IRequestLedger"/>: the audit row chosen by the nonce's outcome, in the same transaction), and the
+/// login lockout's charges and resets (<see cref="RunAsync{T}"/>), which would otherwise take the write lock apart. Concurrent
 /// callers queue their write and await it; one loop takes whatever is queued (up to
 /// <see cref="StoreOptions.MaxWriteBatchSize"/>), runs it in one transaction and completes every waiter only after the
 /// commit. So N requests share one commit (one fsync on SQLite, one round trip to COMMIT on PostgreSQL) instead of
@@ -63,6 +64,20 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
         return await write.Done.Task.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs <paramref name="operation"/> in the next batch's transaction (lockout charges and resets), behind a savepoint:
+    /// its writes commit with the batch and its result is handed back after that commit; when it throws, only its own
+    /// writes are rolled back and only its caller fails.
+    /// </summary>
+    public async Task<T> RunAsync<T>(Func<R2psStoreDbContext, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        var queued = new QueuedOperation<T>(operation);
+        var write = new PendingWrite(null, null, null, queued);
+        await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        await write.Done.Task.ConfigureAwait(false);
+        return queued.Result!;
+    }
+
     /// <summary>The audit row, committed in the next batch.</summary>
     public async Task AppendAuditAsync(AuditRow row, CancellationToken cancellationToken)
     {
@@ -105,6 +120,7 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
     private async Task CommitAsync(List<PendingWrite> batch)
     {
         var results = new bool[batch.Count];
+        Exception?[]? failures = null;
         try
         {
             var db = await _contexts.CreateDbContextAsync(_stopping.Token).ConfigureAwait(false);
@@ -118,6 +134,25 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
                     {
                         if (batch[i].Nonce is not { } n) continue;
                         results[i] = await NonceStatements.InsertIfAbsentAsync(db, n.ClientId, n.Nonce, n.ExpiresMs, n.NowMs, _stopping.Token).ConfigureAwait(false);
+                    }
+
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        if (batch[i].Operation is not { } operation) continue;
+                        await tx.CreateSavepointAsync(OperationSavepoint, _stopping.Token).ConfigureAwait(false);
+                        try
+                        {
+                            await operation.RunAsync(db, _stopping.Token).ConfigureAwait(false);
+                            await tx.ReleaseSavepointAsync(OperationSavepoint, _stopping.Token).ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+                        {
+                            // Its own writes only; the rest of the batch goes on (on PostgreSQL the savepoint also
+                            // clears the transaction's aborted state).
+                            await tx.RollbackToSavepointAsync(OperationSavepoint, _stopping.Token).ConfigureAwait(false);
+                            failures ??= new Exception?[batch.Count];
+                            failures[i] = ex;
+                        }
                     }
 
                     var audits = false;
@@ -143,7 +178,13 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
             return;
         }
 
-        for (var i = 0; i < batch.Count; i++) batch[i].Done.TrySetResult(results[i]);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (failures?[i] is { } failure)
+                batch[i].Done.TrySetException(failure);
+            else
+                batch[i].Done.TrySetResult(results[i]);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -160,10 +201,28 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
         _stopping.Dispose();
     }
 
+    private const string OperationSavepoint = "r2ps_batched_operation";
+
+    /// <summary>An operation run inside a batch; its result is read by its caller once the batch committed.</summary>
+    private abstract class BatchOperation
+    {
+        public abstract Task RunAsync(R2psStoreDbContext db, CancellationToken cancellationToken);
+    }
+
+    private sealed class QueuedOperation<T>(Func<R2psStoreDbContext, CancellationToken, Task<T>> operation) : BatchOperation
+    {
+        public T? Result { get; private set; }
+
+        public override async Task RunAsync(R2psStoreDbContext db, CancellationToken cancellationToken) =>
+            Result = await operation(db, cancellationToken).ConfigureAwait(false);
+    }
+
     private sealed record NonceWrite(string ClientId, string Nonce, long ExpiresMs, long NowMs);
 
-    private sealed class PendingWrite(NonceWrite? nonce, AuditRow? audit, AuditRow? whenReplayed)
+    private sealed class PendingWrite(NonceWrite? nonce, AuditRow? audit, AuditRow? whenReplayed, BatchOperation? operation = null)
     {
+        public BatchOperation? Operation { get; } = operation;
+
         public NonceWrite? Nonce { get; } = nonce;
 
         /// <summary>The audit row; with a nonce and <see cref="WhenReplayed"/>, the row written when the nonce was new.</summary>
