@@ -79,6 +79,10 @@ public class BenchE2eCommandTests
         }
 
         Assert.True(root.GetProperty("e2e_to_in_process_sign_ratio").GetDouble() > 0);
+        // Both echo baselines ran on the same broker: the transient queue and the quorum queue of the request queue's kind.
+        foreach (var echo in new[] { "echo", "echo_quorum_queue" })
+            Assert.True(root.GetProperty(echo).GetProperty("round_trips").GetInt64() > 0, echo);
+        Assert.True(root.GetProperty("e2e_sign_to_quorum_echo_ratio").GetDouble() > 0);
     }
 
     [Fact]

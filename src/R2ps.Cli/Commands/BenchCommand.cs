@@ -84,8 +84,10 @@ internal static class BenchCommand
                     ["e2e"] = LoadJson(r.EndToEnd),
                     ["in_process"] = LoadJson(r.InProcess),
                     ["echo"] = EchoJson(r.Echo),
+                    ["echo_quorum_queue"] = r.QuorumEcho is { } quorum ? EchoJson(quorum) : null,
                     ["e2e_to_in_process_sign_ratio"] = r.SignRatio,
                     ["e2e_sign_to_echo_ratio"] = r.EchoRatio,
+                    ["e2e_sign_to_quorum_echo_ratio"] = r.QuorumEchoRatio,
                     ["in_process_breakdown"] = r.InProcessBreakdown?.Select(h => new Dictionary<string, object>
                     {
                         ["name"] = h.Name,
@@ -107,6 +109,12 @@ internal static class BenchCommand
             var echo = r.Echo.Operations[EchoBaseline.Echo];
             table.AddRow("echo", "request/reply", echo.Count.ToString("N0", CultureInfo.InvariantCulture), Rate(r.Echo.PerSecond(EchoBaseline.Echo)),
                 Ms(echo.P50Ms), Ms(echo.P95Ms), Ms(echo.P99Ms), Ms(echo.MaxMs));
+            if (r.QuorumEcho is { } quorumEcho)
+            {
+                var q = quorumEcho.Operations[EchoBaseline.Echo];
+                table.AddRow("echo", "quorum queue", q.Count.ToString("N0", CultureInfo.InvariantCulture), Rate(quorumEcho.PerSecond(EchoBaseline.Echo)),
+                    Ms(q.P50Ms), Ms(q.P95Ms), Ms(q.P99Ms), Ms(q.MaxMs));
+            }
             AnsiConsole.Write(table);
             if (r.InProcessBreakdown is { } hops)
             {
@@ -132,6 +140,11 @@ internal static class BenchCommand
                 Ratio(r.SignRatio), Rate(r.EndToEnd.PerSecond(LoadRun.Sign)), Rate(r.InProcess.PerSecond(LoadRun.Sign)));
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]e2e signs/s ÷ echo round trips/s = {0}[/] ({1} ÷ {2}, same broker, {3} in flight; goal ≥ 0.6).",
                 Ratio(r.EchoRatio), Rate(r.EndToEnd.PerSecond(LoadRun.Sign)), Rate(r.Echo.PerSecond(EchoBaseline.Echo)), settings.Wallets);
+            if (r.QuorumEcho is { } quorumRun)
+            {
+                AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "e2e signs/s ÷ quorum-queue echo round trips/s = {0} ({1} ÷ {2}; the request queue's kind, durable and replicated).",
+                    Ratio(r.QuorumEchoRatio), Rate(r.EndToEnd.PerSecond(LoadRun.Sign)), Rate(quorumRun.PerSecond(EchoBaseline.Echo)));
+            }
             return 0;
         });
         return command;

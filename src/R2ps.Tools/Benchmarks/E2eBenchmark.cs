@@ -24,19 +24,24 @@ public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, in
 /// <summary>The three measurements of one run and the machine they ran on.</summary>
 /// <param name="Echo">Bare MassTransit request/reply on the same broker, <see cref="E2eSettings.Wallets"/> in flight.</param>
 /// <param name="InProcessBreakdown">Per span and store call of the in-process run, when asked for; else null.</param>
+/// <param name="QuorumEcho">The same echo on a durable quorum queue, the request queue's kind.</param>
 public sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult EndToEnd, LoadResult InProcess, LoadResult Echo, int ProcessorCount,
-    double? LoadAverageAtStart, IReadOnlyList<HopTiming>? InProcessBreakdown = null)
+    double? LoadAverageAtStart, IReadOnlyList<HopTiming>? InProcessBreakdown = null, LoadResult? QuorumEcho = null)
 {
     /// <summary>End-to-end signs/s ÷ in-process signs/s: what HTTP, device sessions, the broker and the process hops cost.</summary>
     public double SignRatio => InProcess.PerSecond(LoadRun.Sign) is > 0 and var baseline ? EndToEnd.PerSecond(LoadRun.Sign) / baseline : 0;
 
     /// <summary>End-to-end signs/s ÷ bare echo round trips/s on the same broker (issue 9's goal: ≥ 0.6).</summary>
     public double EchoRatio => Echo.PerSecond(EchoBaseline.Echo) is > 0 and var echo ? EndToEnd.PerSecond(LoadRun.Sign) / echo : 0;
+
+    /// <summary>End-to-end signs/s ÷ quorum-queue echo round trips/s: the gap left once the request queue's durability is paid.</summary>
+    public double QuorumEchoRatio => QuorumEcho?.PerSecond(EchoBaseline.Echo) is > 0 and var echo ? EndToEnd.PerSecond(LoadRun.Sign) / echo : 0;
 }
 
 /// <summary>
 /// <c>r2ps bench e2e</c>: first the in-process baseline (service core called directly, same HSM and SQLite kind), then the
-/// same workload end to end (HTTP → BFF → RabbitMQ → worker processes), then bare MassTransit request/reply on that broker. Everything lives in a temporary folder (SoftHSM2
+/// same workload end to end (HTTP → BFF → RabbitMQ → worker processes), then bare MassTransit request/reply on that broker
+/// (a transient queue, then a quorum queue). Everything lives in a temporary folder (SoftHSM2
 /// tokens, SQLite files, PIN file) that is deleted at the end; every process started is stopped.
 /// </summary>
 public static class E2eBenchmark
@@ -82,6 +87,7 @@ public static class E2eBenchmark
 
         LoadResult endToEnd;
         LoadResult echo;
+        LoadResult quorumEcho;
         string broker;
         var cluster = await E2eCluster.StartAsync(settings.RabbitMq, settings.Workers, folder, clusterToken, HsmSessions,
             progress, cancellationToken).ConfigureAwait(false);
@@ -93,10 +99,11 @@ public static class E2eBenchmark
                 .ConfigureAwait(false);
             if (cluster.DeadWorkerReport() is { } dead) throw new InvalidOperationException(dead);
             echo = await EchoBaseline.RunAsync(cluster.Broker, settings.Wallets, settings.Duration, progress, cancellationToken).ConfigureAwait(false);
+            quorumEcho = await EchoBaseline.RunAsync(cluster.Broker, settings.Wallets, settings.Duration, progress, cancellationToken, quorum: true).ConfigureAwait(false);
             progress("Stopping the BFF, the workers and the broker");
         }
 
-        return new E2eResult(settings, broker, endToEnd, inProcess, echo, Environment.ProcessorCount, loadAverage, breakdown);
+        return new E2eResult(settings, broker, endToEnd, inProcess, echo, Environment.ProcessorCount, loadAverage, breakdown, quorumEcho);
     }
 
     private static async Task<LoadResult> MeasureAsync(E2eSettings settings, string label, Func<CancellationToken, Task<BenchWallet>> createWallet,

@@ -12,14 +12,20 @@ public sealed record BenchEcho(string Body);
 /// <summary>
 /// The floor under <c>bench e2e</c>: bare MassTransit request/reply on the same broker, in the same run, with as many
 /// requests in flight as there are wallets. One bus in this process, its consumer answering on a throw-away queue,
-/// publisher confirms on as in every R2PS host. No HTTP, no crypto, no store: what a round trip through the broker costs.
+/// publisher confirms on as in every R2PS host. No HTTP, no crypto, no store: what a round trip through the broker costs —
+/// on a transient classic queue, or (<c>quorum</c>) on a durable quorum queue like the workers' request queue, whose
+/// messages the broker writes to its Raft log before it confirms them.
 /// </summary>
 public static class EchoBaseline
 {
     /// <summary>About the size of a hsm_ecdsa request envelope.</summary>
     private const int BodyChars = 1200;
 
-    internal static async Task<LoadResult> RunAsync(Uri broker, int inFlight, TimeSpan duration, Action<string> progress, CancellationToken cancellationToken)
+    /// <summary>How long an unused quorum echo queue outlives the run before the broker deletes it (quorum queues cannot auto-delete).</summary>
+    private const int QuorumQueueExpiresMs = 60_000;
+
+    internal static async Task<LoadResult> RunAsync(Uri broker, int inFlight, TimeSpan duration, Action<string> progress, CancellationToken cancellationToken,
+        bool quorum = false)
     {
         if (!RabbitMqAddress.TryParse(broker.ToString(), out var address, out var error))
             throw new InvalidOperationException(error);
@@ -34,17 +40,32 @@ public static class EchoBaseline
             });
             cfg.ReceiveEndpoint(queue, e =>
             {
-                e.AutoDelete = true;
-                e.Durable = false;
+                if (quorum)
+                {
+                    e.Durable = true;
+                    e.AutoDelete = false;
+                    e.SetQuorumQueue();
+                    e.SetQueueArgument("x-expires", QuorumQueueExpiresMs);
+                }
+                else
+                {
+                    e.AutoDelete = true;
+                    e.Durable = false;
+                }
+
                 e.Handler<BenchEcho>(context => context.RespondAsync(context.Message));
             });
         });
-        progress($"echo: bare MassTransit request/reply on the same broker, {inFlight} in flight for {duration.TotalSeconds:0.#} s");
+        var label = quorum ? "echo (quorum queue)" : "echo";
+        progress($"{label}: bare MassTransit request/reply on the same broker, {inFlight} in flight for {duration.TotalSeconds:0.#} s");
         await bus.StartAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // The same durability flags as the endpoint: a send that declared the exchange durable would be refused by the broker.
-            var client = bus.CreateRequestClient<BenchEcho>(new Uri($"queue:{queue}?durable=false&autodelete=true"), RequestTimeout.After(s: 10));
+            // The quorum queue is sent to through its exchange: a send to queue:… would declare the queue again, without the
+            // x-expires it was made with, and the broker refuses an inequivalent declaration.
+            var echoQueue = quorum ? new Uri($"exchange:{queue}") : new Uri($"queue:{queue}?durable=false&autodelete=true");
+            var client = bus.CreateRequestClient<BenchEcho>(echoQueue, RequestTimeout.After(s: 10));
             var message = new BenchEcho(new string('e', BodyChars));
             for (var i = 0; i < 100; i++) // warm-up, not timed
                 await client.GetResponse<BenchEcho>(message, cancellationToken).ConfigureAwait(false);
@@ -74,7 +95,7 @@ public static class EchoBaseline
             var recorded = await Task.WhenAll(loops).ConfigureAwait(false);
             var elapsed = Stopwatch.GetElapsedTime(start);
             var summary = LatencySummary.From([.. recorded.SelectMany(t => t)]);
-            progress(string.Create(CultureInfo.InvariantCulture, $"echo: {summary.Count / elapsed.TotalSeconds:N0} round trips/s"));
+            progress(string.Create(CultureInfo.InvariantCulture, $"{label}: {summary.Count / elapsed.TotalSeconds:N0} round trips/s"));
             return new LoadResult(elapsed, new Dictionary<string, LatencySummary>(StringComparer.Ordinal) { [Echo] = summary },
                 new SortedDictionary<string, long>(errors, StringComparer.Ordinal));
         }
