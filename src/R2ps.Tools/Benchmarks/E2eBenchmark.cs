@@ -98,6 +98,9 @@ public static class E2eBenchmark
                 () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuWorkers] = cluster.WorkersCpu(), [CpuThisProcess] = ThisProcessCpu() })
                 .ConfigureAwait(false);
             if (cluster.DeadWorkerReport() is { } dead) throw new InvalidOperationException(dead);
+            // A 500 is a worker's fault; its log is the only place that says which (the run itself only counts codes).
+            if (endToEnd.Errors.ContainsKey("SERVER_ERROR") && cluster.WorkerFaultReport() is { Length: > 0 } faults)
+                progress("e2e was answered SERVER_ERROR; the workers logged:" + Environment.NewLine + faults);
             echo = await EchoBaseline.RunAsync(cluster.Broker, settings.Wallets, settings.Duration, progress, cancellationToken).ConfigureAwait(false);
             quorumEcho = await EchoBaseline.RunAsync(cluster.Broker, settings.Wallets, settings.Duration, progress, cancellationToken, quorum: true).ConfigureAwait(false);
             progress("Stopping the BFF, the workers and the broker");

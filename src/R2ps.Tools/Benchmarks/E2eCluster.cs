@@ -196,6 +196,12 @@ internal sealed class E2eCluster : IAsyncDisposable
         ? $"Worker {dead.Id} exited during the run:{Environment.NewLine}{dead.Output}"
         : null;
 
+    /// <summary>
+    /// The faults the workers logged that are still in their kept output (each <c>fail:</c> or <c>crit:</c> entry and its
+    /// indented lines), or an empty string: for a run that was answered SERVER_ERROR, whose cause is in a worker's log.
+    /// </summary>
+    public string WorkerFaultReport() => string.Concat(_workers.Select(w => WorkerLog.Faults(w.Id, w.Output)));
+
     public async ValueTask DisposeAsync()
     {
         _http?.Dispose();
