@@ -9,12 +9,23 @@ public sealed class SignSessionCommands(IBus bus, ISignSessionReader reader, IOp
 {
     readonly RequestTimeout _timeout = RequestTimeout.After(ms: (int)options.Value.RequestTimeout.TotalMilliseconds);
 
+    // Made once, on first use (a request client is safe to share): making one per command was per-request work (issue 9).
+    IRequestClient<BeginSignSessionLogin>? _begin;
+    IRequestClient<ActivateSignSession>? _activate;
+    IRequestClient<CloseSignSession>? _close;
+
+    IRequestClient<BeginSignSessionLogin> Begin => _begin ??= bus.CreateRequestClient<BeginSignSessionLogin>(_timeout);
+
+    IRequestClient<ActivateSignSession> Activate => _activate ??= bus.CreateRequestClient<ActivateSignSession>(_timeout);
+
+    IRequestClient<CloseSignSession> Close => _close ??= bus.CreateRequestClient<CloseSignSession>(_timeout);
+
     /// <inheritdoc />
     public async Task BeginLoginAsync(BeginSignSessionLogin command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
         await MakeRoomAsync(command, cancellationToken).ConfigureAwait(false);
-        await bus.CreateRequestClient<BeginSignSessionLogin>(_timeout)
+        await Begin
             .GetResponse<SignSessionLoginPending>(command, cancellationToken)
             .ConfigureAwait(false);
     }
@@ -23,7 +34,7 @@ public sealed class SignSessionCommands(IBus bus, ISignSessionReader reader, IOp
     public async Task<SignSessionActivation> ActivateAsync(ActivateSignSession command, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var response = await bus.CreateRequestClient<ActivateSignSession>(_timeout)
+        var response = await Activate
             .GetResponse<SignSessionActivated, SignSessionNotActivated>(command, cancellationToken)
             .ConfigureAwait(false);
         if (response.Is(out Response<SignSessionActivated>? activated))
@@ -37,7 +48,7 @@ public sealed class SignSessionCommands(IBus bus, ISignSessionReader reader, IOp
     public async Task CloseAsync(Guid sessionId, string reason, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(reason);
-        await bus.CreateRequestClient<CloseSignSession>(_timeout)
+        await Close
             .GetResponse<SignSessionClosed>(new CloseSignSession(sessionId, reason), cancellationToken)
             .ConfigureAwait(false);
     }

@@ -42,6 +42,13 @@ public sealed class SignSessionOptions
     /// </summary>
     public TimeSpan SlowMessageThreshold { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// SQLite: the session reads of requests (one session by id, a key's sessions at login) run as statements compiled
+    /// once and kept on a few open connections (<see cref="R2ps.Store.SqlitePreparedRead"/>) instead of through EF Core.
+    /// Off: through EF Core, as on PostgreSQL.
+    /// </summary>
+    public bool PreparedReads { get; set; } = true;
+
     /// <summary>Saga endpoint: concurrent messages, and partitions (messages of one session never run concurrently).</summary>
     public int ConcurrencyLimit { get; set; } = 16;
 

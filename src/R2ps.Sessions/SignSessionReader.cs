@@ -1,10 +1,29 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using R2ps.Store;
 
 namespace R2ps.Sessions;
 
 /// <summary><see cref="ISignSessionReader"/> over the saga's table.</summary>
-public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> dbContextFactory) : ISignSessionReader
+public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> dbContextFactory, IOptions<SignSessionOptions> options)
+    : ISignSessionReader, IDisposable
 {
+    const string Columns = "\"CorrelationId\", \"CurrentState\", \"PakeSessionId\", \"ClientId\", \"Kid\", \"Context\", \"SealedLoginState\", " +
+        "\"SealedSessionKey\", \"Task\", \"StartedAt\", \"LoginExpiresAt\", \"ExpiresAt\"";
+
+    // On SQLite the read of one session by its id without EF Core: a statement compiled once per kept connection
+    // (SqlitePreparedRead), over the unique index on PakeSessionId (the whole id, not only the Guid's half of it).
+    readonly SqlitePreparedRead? _findByPakeIdSqlite = options.Value.PreparedReads && DatabaseProviders.Normalize(options.Value.Provider) == DatabaseProviders.Sqlite
+        ? new SqlitePreparedRead(options.Value.ConnectionString, options.Value.BusyTimeout,
+            $"SELECT {Columns} FROM \"{SignSessionStateMap.TableName}\" WHERE \"PakeSessionId\" = $pake_session_id", "$pake_session_id")
+        : null;
+
+    // Every login reads the key's sessions (SignSessionCommands keeps them under MaxSessionsPerKey): likewise.
+    readonly SqlitePreparedRead? _findByClientSqlite = options.Value.PreparedReads && DatabaseProviders.Normalize(options.Value.Provider) == DatabaseProviders.Sqlite
+        ? new SqlitePreparedRead(options.Value.ConnectionString, options.Value.BusyTimeout,
+            $"SELECT {Columns} FROM \"{SignSessionStateMap.TableName}\" WHERE \"ClientId\" = $client_id AND \"Kid\" = $kid", "$client_id", "$kid")
+        : null;
+
     // Every user-mode request reads its session: compiled once, so the read skips EF Core's LINQ translation and
     // query-cache lookup. Same SQL as the LINQ form. Per instance, not static: a compiled query is bound to one model,
     // and one process may read sessions on both providers (the tests).
@@ -16,6 +35,13 @@ public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> db
     public async Task<SignSessionSnapshot?> FindAsync(string pakeSessionId, CancellationToken cancellationToken = default)
     {
         var sessionId = SignSessionIds.ToSessionId(pakeSessionId);
+        if (_findByPakeIdSqlite is { } prepared)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var row = prepared.ReadSingle([pakeSessionId], ReadRow);
+            return row is not null && row.CorrelationId == sessionId ? ToSnapshot(row) : null;
+        }
+
         var snapshot = await FindAsync(sessionId, cancellationToken).ConfigureAwait(false);
         // The Guid holds only half of the id: the full 32 bytes must match too.
         return snapshot is not null && string.Equals(snapshot.PakeSessionId, pakeSessionId, StringComparison.Ordinal) ? snapshot : null;
@@ -56,6 +82,12 @@ public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> db
     {
         ArgumentNullException.ThrowIfNull(clientId);
         ArgumentNullException.ThrowIfNull(kid);
+        if (_findByClientSqlite is { } prepared)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return ToSnapshots(prepared.ReadAll([clientId, kid], ReadRow));
+        }
+
         var db = await dbContextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
@@ -66,6 +98,30 @@ public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> db
             return ToSnapshots(rows);
         }
     }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _findByPakeIdSqlite?.Dispose();
+        _findByClientSqlite?.Dispose();
+    }
+
+    /// <summary>A row as <see cref="Columns"/> lists it, stored as EF Core stores it (times as epoch milliseconds).</summary>
+    static SignSessionState ReadRow(Microsoft.Data.Sqlite.SqliteDataReader reader) => new()
+    {
+        CorrelationId = reader.GetGuid(0),
+        CurrentState = reader.GetString(1),
+        PakeSessionId = reader.GetString(2),
+        ClientId = reader.GetString(3),
+        Kid = reader.GetString(4),
+        Context = reader.GetString(5),
+        SealedLoginState = reader.IsDBNull(6) ? null : (byte[])reader.GetValue(6),
+        SealedSessionKey = reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
+        Task = reader.IsDBNull(8) ? null : reader.GetString(8),
+        StartedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)),
+        LoginExpiresAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(10)),
+        ExpiresAt = reader.IsDBNull(11) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(11)),
+    };
 
     static List<SignSessionSnapshot> ToSnapshots(List<SignSessionState> rows)
     {

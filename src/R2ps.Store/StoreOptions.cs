@@ -78,6 +78,13 @@ public sealed class StoreOptions
     /// </summary>
     public bool BatchWrites { get; set; } = true;
 
+    /// <summary>
+    /// SQLite: the reads requests make (a device's registration, its OPAQUE record) run as statements compiled once and
+    /// kept on a few open connections (<see cref="SqlitePreparedRead"/>) instead of through EF Core. Off: through EF Core,
+    /// as on PostgreSQL. Same SQL, same answers.
+    /// </summary>
+    public bool PreparedReads { get; set; } = true;
+
     /// <summary>Most writes one group commit takes (1–10000); bounds a transaction's length and its lock time.</summary>
     public int MaxWriteBatchSize { get; set; } = 256;
 

@@ -184,6 +184,47 @@ public sealed class SqliteSchemaTests
     }
 
     [Fact]
+    public async Task The_pragmas_run_once_per_physical_connection_and_a_pooled_one_keeps_them()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _) = await TestStore.CreateAsync();
+        await using var __ = store;
+        var options = new DbContextOptionsBuilder<R2psStoreDbContext>();
+        StoreDatabase.Configure(options, new StoreOptions { ConnectionString = store.ConnectionString, SqliteBusyTimeout = TimeSpan.FromSeconds(3) });
+
+        async Task<(object? Handle, long BusyTimeout)> OpenAsync(string? then = null)
+        {
+            // One store call at a time: the pool hands the same sqlite3 handle out each time.
+            await using var db = new R2psStoreDbContext(options.Options);
+            await db.Database.OpenConnectionAsync(ct);
+            var connection = (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA busy_timeout";
+            var busyTimeout = (long)(await command.ExecuteScalarAsync(ct))!;
+            if (then is not null)
+            {
+                command.CommandText = then;
+                await command.ExecuteNonQueryAsync(ct);
+            }
+            return (connection.Handle, busyTimeout);
+        }
+
+        // A new handle is set up on its first open ...
+        var first = await OpenAsync(then: "PRAGMA busy_timeout = 1234");
+        Assert.Equal(3_000L, first.BusyTimeout);
+        // ... and not again when the pool hands it out later: the value changed by hand is still there.
+        var again = await OpenAsync();
+        Assert.Same(first.Handle, again.Handle);
+        Assert.Equal(1_234L, again.BusyTimeout);
+
+        // A handle that is new to the pool (the pool was emptied) is set up again.
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var fresh = await OpenAsync();
+        Assert.NotSame(first.Handle, fresh.Handle);
+        Assert.Equal(3_000L, fresh.BusyTimeout);
+    }
+
+    [Fact]
     public async Task Missing_directory_of_the_database_file_is_created()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -6,7 +6,7 @@ namespace R2ps.Store;
 
 internal sealed class ClientRegistry(
     IDbContextFactory<R2psStoreDbContext> contexts, TimeProvider time, IOptions<StoreOptions> options)
-    : StoreComponent(contexts, time, options), IClientRegistry
+    : StoreComponent(contexts, time, options), IClientRegistry, IDisposable
 {
     private const int MaxContextLength = 64;
 
@@ -16,6 +16,13 @@ internal sealed class ClientRegistry(
     private readonly Func<R2psStoreDbContext, string, string, CancellationToken, Task<ClientRow?>> _findLive =
         EF.CompileAsyncQuery((R2psStoreDbContext db, string clientId, string kid, CancellationToken _) =>
             db.Clients.AsNoTracking().SingleOrDefault(c => c.ClientId == clientId && c.Kid == kid && c.RevokedMs == null));
+
+    // On SQLite the same read without EF Core: a statement compiled once per kept connection (SqlitePreparedRead).
+    private readonly SqlitePreparedRead? _findLiveSqlite = options.Value.PreparedReads && DatabaseProviders.Normalize(options.Value.Provider) == DatabaseProviders.Sqlite
+        ? new SqlitePreparedRead(options.Value.ConnectionString, options.Value.SqliteBusyTimeout,
+            $"SELECT public_key_spki, contexts, created_ms FROM {R2psStoreDbContext.ClientsTable} WHERE client_id = $client_id AND kid = $kid AND revoked_ms IS NULL",
+            "$client_id", "$kid")
+        : null;
 
     public async Task<RegisteredClient> RegisterAsync(ClientRegistration registration, CancellationToken cancellationToken)
     {
@@ -78,6 +85,19 @@ internal sealed class ClientRegistry(
     {
         Guard.Identifier(clientId, nameof(clientId));
         Guard.Identifier(kid, nameof(kid));
+        if (_findLiveSqlite is { } prepared)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return prepared.ReadSingle([clientId, kid], reader => ToRegistered(new ClientRow
+            {
+                ClientId = clientId,
+                Kid = kid,
+                PublicKeySpki = (byte[])reader.GetValue(0),
+                Contexts = reader.GetString(1),
+                CreatedMs = reader.GetInt64(2),
+            }));
+        }
+
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {
@@ -85,6 +105,8 @@ internal sealed class ClientRegistry(
             return row is null ? null : ToRegistered(row);
         }
     }
+
+    public void Dispose() => _findLiveSqlite?.Dispose();
 
     public async Task<bool> RevokeAsync(string clientId, string kid, CancellationToken cancellationToken)
     {

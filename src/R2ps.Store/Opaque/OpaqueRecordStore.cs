@@ -5,12 +5,26 @@ namespace R2ps.Store;
 
 internal sealed class OpaqueRecordStore(
     IDbContextFactory<R2psStoreDbContext> contexts, TimeProvider time, IOptions<StoreOptions> options)
-    : StoreComponent(contexts, time, options), IOpaqueRecordStore
+    : StoreComponent(contexts, time, options), IOpaqueRecordStore, IDisposable
 {
+    // Read twice per login (evaluate, and finalize's check that the PIN did not change): on SQLite without EF Core.
+    private readonly SqlitePreparedRead? _getSqlite = options.Value.PreparedReads && DatabaseProviders.Normalize(options.Value.Provider) == DatabaseProviders.Sqlite
+        ? new SqlitePreparedRead(options.Value.ConnectionString, options.Value.SqliteBusyTimeout,
+            $"SELECT record FROM {R2psStoreDbContext.OpaqueRecordsTable} WHERE client_id = $client_id AND kid = $kid", "$client_id", "$kid")
+        : null;
+
+    public void Dispose() => _getSqlite?.Dispose();
+
     public async Task<byte[]?> GetAsync(string clientId, string kid, CancellationToken cancellationToken)
     {
         Guard.Identifier(clientId, nameof(clientId));
         Guard.Identifier(kid, nameof(kid));
+        if (_getSqlite is { } prepared)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return prepared.ReadSingle([clientId, kid], reader => (byte[])reader.GetValue(0));
+        }
+
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
         {

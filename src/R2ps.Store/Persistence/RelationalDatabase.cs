@@ -219,9 +219,10 @@ public static class RelationalDatabase
     }
 
     /// <summary>
-    /// Sets the per-connection SQLite pragmas: busy_timeout on every open (pooled connections included), journal_mode=WAL
-    /// on opens until it took once. WAL is stored in the file, so repeating it on every open (every store call) only
-    /// cost a statement per call.
+    /// Sets the per-connection SQLite pragmas once per physical connection: busy_timeout on every new handle, journal_mode=WAL
+    /// on opens until it took once. A pooled <see cref="SqliteConnection"/> hands the same sqlite3 handle out again with
+    /// its pragmas still set (they belong to the handle), so running them on every open — every store call — only cost a
+    /// statement per call (issue 9: it showed in the request path's profile).
     /// </summary>
     private sealed class SqliteConnectionSetup(TimeSpan busyTimeout) : DbConnectionInterceptor
     {
@@ -232,20 +233,25 @@ public static class RelationalDatabase
         private readonly string _both = string.Create(
             CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}; PRAGMA journal_mode = WAL;");
 
+        // The handles already set up; weak, so a handle the pool closes is forgotten with it.
+        private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _configured = [];
+
         private volatile bool _walSet;
 
         public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
         {
+            if (IsConfigured(connection)) return;
             var wal = !_walSet;
             using var command = connection.CreateCommand();
             command.CommandText = wal ? _both : _busyTimeout;
             command.ExecuteNonQuery();
-            if (wal) _walSet = true;
+            Configured(connection, wal);
         }
 
         public override async Task ConnectionOpenedAsync(
             DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
         {
+            if (IsConfigured(connection)) return;
             var wal = !_walSet;
             var command = connection.CreateCommand();
             await using (command.ConfigureAwait(false))
@@ -254,7 +260,16 @@ public static class RelationalDatabase
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            Configured(connection, wal);
+        }
+
+        private bool IsConfigured(DbConnection connection) =>
+            connection is SqliteConnection { Handle: { } handle } && _configured.TryGetValue(handle, out _);
+
+        private void Configured(DbConnection connection, bool wal)
+        {
             if (wal) _walSet = true;
+            if (connection is SqliteConnection { Handle: { } handle }) _configured.AddOrUpdate(handle, handle);
         }
     }
 }
