@@ -60,6 +60,14 @@ public sealed class BffOptions
     /// <summary>Most unknown device keys remembered at once; further misses are not cached.</summary>
     public int UnknownDeviceKeyCacheSize { get; set; } = 10_000;
 
+    /// <summary>
+    /// Most device sessions whose unsealed key this BFF keeps in memory until the session expires (0 = none: every
+    /// request reads the session row and unseals its key with the HSM). A device session never changes once created and
+    /// ends only by expiring, so a kept one answers exactly as the row would; a session created by another BFF is read
+    /// once, then kept.
+    /// </summary>
+    public int DeviceSessionCacheSize { get; set; } = 10_000;
+
     /// <summary>The rate limits per remote address and per <c>client_id</c> (section <c>Bff:RateLimit</c>).</summary>
     public BffRateLimitOptions RateLimit { get; set; } = new();
 
@@ -159,6 +167,8 @@ public sealed class BffOptionsValidator : IValidateOptions<BffOptions>
             failures.Add($"{s}:UnknownDeviceKeyCacheLifetime must be between 0 and 5 min.");
         if (options.UnknownDeviceKeyCacheSize is < 1 or > 10_000_000)
             failures.Add($"{s}:UnknownDeviceKeyCacheSize must be between 1 and 10,000,000.");
+        if (options.DeviceSessionCacheSize is < 0 or > 10_000_000)
+            failures.Add($"{s}:DeviceSessionCacheSize must be between 0 and 10,000,000.");
         if (string.IsNullOrWhiteSpace(options.KeyLabel) || string.IsNullOrWhiteSpace(options.SealingKeyLabel))
             failures.Add($"{s}:KeyLabel and {s}:SealingKeyLabel must not be empty.");
         else if (string.Equals(options.KeyLabel, options.SealingKeyLabel, StringComparison.Ordinal))

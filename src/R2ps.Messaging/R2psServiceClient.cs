@@ -23,6 +23,10 @@ public sealed partial class R2psServiceClient
     readonly ILogger<R2psServiceClient> _logger;
     readonly HashSet<string> _contexts;
 
+    // One request client per (message type, context), made on first use: a request client is safe to share, and making
+    // one per call was per-request work that can be done once (issue 9).
+    readonly System.Collections.Concurrent.ConcurrentDictionary<(Type, string), object> _clients = new();
+
     /// <summary>Creates the client on the process's bus.</summary>
     public R2psServiceClient(IBus bus, IOptions<MessagingOptions> options, ILogger<R2psServiceClient> logger)
     {
@@ -64,7 +68,9 @@ public sealed partial class R2psServiceClient
         bound.CancelAfter(timeout + HardBoundGrace);
         try
         {
-            var client = _bus.CreateRequestClient<TRequest>(R2psQueues.RequestAddress(context), RequestTimeoutFor(timeout));
+            var client = (IRequestClient<TRequest>)_clients.GetOrAdd((typeof(TRequest), context),
+                static (key, state) => state.Bus.CreateRequestClient<TRequest>(R2psQueues.RequestAddress(key.Item2), RequestTimeoutFor(state.Timeout)),
+                (Bus: _bus, Timeout: timeout));
             var response = await client.GetResponse<R2psReply>(message, bound.Token)
                 .WaitAsync(bound.Token)
                 .ConfigureAwait(false);

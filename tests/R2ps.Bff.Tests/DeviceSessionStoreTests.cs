@@ -66,9 +66,11 @@ public abstract class DeviceSessionStoreTests(TestDatabaseProvider backend, Devi
     }
 
     /// <summary>A BFF process's store: its own context factory and connections, the tables made sure of.</summary>
-    async Task<(DeviceSessionStore Store, IDbContextFactory<BffDbContext> Contexts)> StartStoreAsync()
+    async Task<(DeviceSessionStore Store, IDbContextFactory<BffDbContext> Contexts)> StartStoreAsync(BffOptions? settings = null)
     {
-        var options = new BffOptions { Provider = backend.Name, ConnectionString = _connectionString };
+        var options = settings ?? new BffOptions();
+        options.Provider = backend.Name;
+        options.ConnectionString = _connectionString;
         var services = new ServiceCollection();
         services.AddDbContextFactory<BffDbContext>(builder =>
             RelationalDatabase.Configure(builder, options.Provider, options.ConnectionString, options.BusyTimeout));
@@ -115,6 +117,8 @@ public abstract class DeviceSessionStoreTests(TestDatabaseProvider backend, Devi
     public async Task The_key_is_stored_sealed_and_a_sealed_key_moved_to_another_row_does_not_open()
     {
         var (store, contexts) = await StartStoreAsync();
+        // Another BFF reads the rows (the one that created the sessions keeps them, and would not look at the row).
+        var (reader, _) = await StartStoreAsync();
         var (victim, _) = await store.CreateAsync("wallet-1", "kid-1", Key, Cancel);
         var (attacker, _) = await store.CreateAsync("wallet-2", "kid-2", new byte[32], Cancel);
         await using (var db = await contexts.CreateDbContextAsync(Cancel))
@@ -125,7 +129,76 @@ public abstract class DeviceSessionStoreTests(TestDatabaseProvider backend, Devi
             await db.SaveChangesAsync(Cancel);
         }
 
-        Assert.Null(await store.FindAsync(attacker, Cancel));
+        Assert.Null(await reader.FindAsync(attacker, Cancel));
+        using var victimSession = await reader.FindAsync(victim, Cancel);
+        Assert.Equal(Key, victimSession!.Key.ToArray());
+    }
+
+    [Fact]
+    public async Task A_kept_session_is_served_without_its_row_until_it_expires()
+    {
+        var (store, contexts) = await StartStoreAsync();
+        var (other, _) = await StartStoreAsync();
+        var (sessionId, expiresAt) = await store.CreateAsync("wallet-1", "kid-1", Key, Cancel);
+        using (var first = await other.FindAsync(sessionId, Cancel))
+            Assert.NotNull(first); // read from the row once, then kept by that BFF too
+        await using (var db = await contexts.CreateDbContextAsync(Cancel))
+            await db.DeviceSessions.Where(r => r.SessionId == sessionId).ExecuteDeleteAsync(Cancel);
+
+        // Neither BFF reads the row again: a device session never changes before it expires.
+        foreach (var bff in new[] { store, other })
+        {
+            using var kept = await bff.FindAsync(sessionId, Cancel);
+            Assert.Equal(("wallet-1", "kid-1", expiresAt), (kept!.ClientId, kept.Kid, kept.ExpiresAt));
+            Assert.Equal(Key, kept.Key.ToArray());
+        }
+
+        // A disposed copy does not touch the kept key.
+        var copy = (await store.FindAsync(sessionId, Cancel))!;
+        copy.Dispose();
+        using (var again = await store.FindAsync(sessionId, Cancel))
+            Assert.Equal(Key, again!.Key.ToArray());
+
+        // Expiry is checked on every use, as the row's is.
+        Clock.Advance(expiresAt - Clock.GetUtcNow());
+        Assert.Null(await store.FindAsync(sessionId, Cancel));
+        Assert.Null(await other.FindAsync(sessionId, Cancel));
+    }
+
+    [Fact]
+    public async Task With_the_cache_off_every_find_reads_the_row()
+    {
+        var (store, contexts) = await StartStoreAsync(new BffOptions { DeviceSessionCacheSize = 0 });
+        var (sessionId, _) = await store.CreateAsync("wallet-1", "kid-1", Key, Cancel);
+        using (var found = await store.FindAsync(sessionId, Cancel))
+            Assert.NotNull(found);
+        await using (var db = await contexts.CreateDbContextAsync(Cancel))
+            await db.DeviceSessions.Where(r => r.SessionId == sessionId).ExecuteDeleteAsync(Cancel);
+
+        Assert.Null(await store.FindAsync(sessionId, Cancel));
+    }
+
+    [Fact]
+    public void The_kept_sessions_are_bounded_and_an_expired_one_goes_first()
+    {
+        var now = Clock.GetUtcNow();
+        using var kept = new KeptDeviceSessions(capacity: 2);
+        kept.Add("a", "w", "k", Key, now.AddMinutes(1), now);
+        kept.Add("b", "w", "k", Key, now.AddSeconds(1), now);
+        using (var a = kept.TryGet("a", now)) Assert.NotNull(a);
+
+        // Full: the expired entry goes first ("b" at now + 2 s); "a" stays.
+        kept.Add("c", "w", "k", Key, now.AddMinutes(1), now.AddSeconds(2));
+        Assert.Equal(2, kept.Count);
+        Assert.Null(kept.TryGet("b", now));
+        // Full of live entries: all go (the rows stay; a miss reads them again).
+        kept.Add("d", "w", "k", Key, now.AddMinutes(1), now.AddSeconds(2));
+        Assert.Equal(1, kept.Count);
+        Assert.Null(kept.TryGet("a", now));
+        Assert.NotNull(kept.TryGet("d", now));
+        // An entry already expired is not added.
+        kept.Add("e", "w", "k", Key, now, now);
+        Assert.Null(kept.TryGet("e", now));
     }
 
     [Fact]

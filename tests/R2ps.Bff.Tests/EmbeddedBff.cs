@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using R2ps.Crypto.Ec;
 using R2ps.Crypto.Encoding;
 using R2ps.Crypto.Keys;
@@ -105,6 +106,9 @@ public sealed class EmbeddedBff : IAsyncLifetime
         command.CommandText = "UPDATE bff_device_sessions SET expires_ms = 0 WHERE session_id = $id";
         command.Parameters.AddWithValue("$id", sessionId);
         Assert.Equal(1, await command.ExecuteNonQueryAsync());
+        // The BFFs keep a session they served until its expiry; this one's expiry is now.
+        foreach (var host in new[] { _host, _bare })
+            host?.Services.GetService<R2ps.Bff.Sessions.DeviceSessionStore>()?.Forget(sessionId);
     }
 
     public async ValueTask DisposeAsync()

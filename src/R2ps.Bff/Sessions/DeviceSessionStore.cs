@@ -44,11 +44,16 @@ public sealed class DeviceSession : IDisposable
 /// <summary>
 /// Device sessions in the BFF's database, the key sealed by the HSM's AES-GCM sealing key with the session's ids as
 /// associated data (a sealed key copied to another row does not open), and the nonce cache of the establishment step.
-/// Expiry is enforced at read time; <see cref="PruneAsync"/> removes what has expired.
+/// Expiry is enforced at read time; <see cref="PruneAsync"/> removes what has expired. A session found (or created) here
+/// is kept with its unsealed key until it expires (<see cref="BffOptions.DeviceSessionCacheSize"/>): every wrapped
+/// request names its session, and the row read and the HSM unseal were a large part of a request's cost in the BFF.
 /// </summary>
 public sealed partial class DeviceSessionStore(
     IDbContextFactory<BffDbContext> contexts, BffKeys keys, TimeProvider time, IOptions<BffOptions> options, ILogger<DeviceSessionStore> logger)
+    : IDisposable
 {
+    readonly KeptDeviceSessions _kept = new(options.Value.DeviceSessionCacheSize);
+
     /// <summary>Creates a session for <paramref name="clientId"/>/<paramref name="kid"/> with <paramref name="key"/> (copied, sealed).</summary>
     public async Task<(string SessionId, DateTimeOffset ExpiresAt)> CreateAsync(string clientId, string kid, ReadOnlyMemory<byte> key,
         CancellationToken cancellationToken)
@@ -73,6 +78,7 @@ public sealed partial class DeviceSessionStore(
             await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        _kept.Add(sessionId, clientId, kid, key.Span, DateTimeOffset.FromUnixTimeMilliseconds(row.ExpiresMs), now);
         return (sessionId, expiresAt);
     }
 
@@ -81,7 +87,10 @@ public sealed partial class DeviceSessionStore(
     {
         if (!Hex.IsLowerHex(sessionId, 32))
             return null;
-        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var now = time.GetUtcNow();
+        if (_kept.TryGet(sessionId, now) is { } kept)
+            return kept;
+        var nowMs = now.ToUnixTimeMilliseconds();
         DeviceSessionRow? row;
         var db = await contexts.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
@@ -95,7 +104,9 @@ public sealed partial class DeviceSessionStore(
         try
         {
             var key = await keys.SealingKey.OpenAsync(row.SealedKey, AssociatedData(row.SessionId, row.ClientId, row.Kid), cancellationToken).ConfigureAwait(false);
-            return new DeviceSession(row.SessionId, row.ClientId, row.Kid, key, DateTimeOffset.FromUnixTimeMilliseconds(row.ExpiresMs));
+            var expiresAt = DateTimeOffset.FromUnixTimeMilliseconds(row.ExpiresMs);
+            _kept.Add(row.SessionId, row.ClientId, row.Kid, key, expiresAt, now);
+            return new DeviceSession(row.SessionId, row.ClientId, row.Kid, key, expiresAt);
         }
         catch (CryptographicException e)
         {
@@ -154,10 +165,97 @@ public sealed partial class DeviceSessionStore(
         }
     }
 
+    /// <summary>Zeroes the kept session keys.</summary>
+    public void Dispose() => _kept.Dispose();
+
+    /// <summary>Test seam: drops a kept session, as its expiry would (tests that expire a row by hand call it too).</summary>
+    internal void Forget(string sessionId) => _kept.Forget(sessionId);
+
     // JSON array: unambiguous whatever characters the ids hold.
     static byte[] AssociatedData(string sessionId, string clientId, string kid) =>
         JsonSerializer.SerializeToUtf8Bytes(new[] { "r2ps-bff-device-session-v1", sessionId, clientId, kid });
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A stored device session's key did not unseal; the session is treated as unknown")]
     partial void LogUnsealFailed(Exception exception);
+}
+
+/// <summary>
+/// Device sessions kept in memory with their unsealed keys, each until its expiry, at most <c>capacity</c> at once. Hands
+/// out copies (the caller disposes its <see cref="DeviceSession"/>); a key leaving the cache is zeroed. When full, the
+/// expired entries go, and if that frees nothing, all of them (a full cache of live sessions is a burst; the rows stay).
+/// </summary>
+internal sealed class KeptDeviceSessions(int capacity) : IDisposable
+{
+    readonly System.Collections.Concurrent.ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    public int Count => _entries.Count;
+
+    public DeviceSession? TryGet(string sessionId, DateTimeOffset now)
+    {
+        if (capacity == 0 || !_entries.TryGetValue(sessionId, out var entry)) return null;
+        if (entry.ExpiresAt <= now)
+        {
+            Remove(sessionId, entry);
+            return null;
+        }
+
+        // Copied under the entry's lock: a removal zeroes the key under the same lock.
+        lock (entry)
+        {
+            return entry.Zeroed ? null : new DeviceSession(sessionId, entry.ClientId, entry.Kid, (byte[])entry.Key.Clone(), entry.ExpiresAt);
+        }
+    }
+
+    public void Add(string sessionId, string clientId, string kid, ReadOnlySpan<byte> key, DateTimeOffset expiresAt, DateTimeOffset now)
+    {
+        if (capacity == 0 || expiresAt <= now) return;
+        if (_entries.Count >= capacity)
+        {
+            foreach (var (id, old) in _entries)
+                if (old.ExpiresAt <= now) Remove(id, old);
+            if (_entries.Count >= capacity) Clear();
+        }
+
+        var entry = new Entry(clientId, kid, key.ToArray(), expiresAt);
+        if (!_entries.TryAdd(sessionId, entry)) Zero(entry);
+    }
+
+    public void Dispose() => Clear();
+
+    public void Forget(string sessionId)
+    {
+        if (_entries.TryGetValue(sessionId, out var entry)) Remove(sessionId, entry);
+    }
+
+    void Clear()
+    {
+        foreach (var (id, entry) in _entries) Remove(id, entry);
+    }
+
+    void Remove(string sessionId, Entry entry)
+    {
+        if (_entries.TryRemove(KeyValuePair.Create(sessionId, entry))) Zero(entry);
+    }
+
+    static void Zero(Entry entry)
+    {
+        lock (entry)
+        {
+            CryptographicOperations.ZeroMemory(entry.Key);
+            entry.Zeroed = true;
+        }
+    }
+
+    sealed class Entry(string clientId, string kid, byte[] key, DateTimeOffset expiresAt)
+    {
+        public string ClientId { get; } = clientId;
+
+        public string Kid { get; } = kid;
+
+        public byte[] Key { get; } = key;
+
+        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+
+        public bool Zeroed { get; set; }
+    }
 }
