@@ -16,7 +16,7 @@ namespace R2ps.Hsm;
 /// session by blocking when the pool is exhausted; callers that can await use the <c>…Async</c> members, which wait
 /// without holding a thread.
 /// </remarks>
-public sealed class Pkcs11EcPrivateKey : IEcPrivateKey
+public sealed class Pkcs11EcPrivateKey : IAsyncEcPrivateKey
 {
     private readonly HsmConnection _connection;
     private readonly IObjectHandle _handle;

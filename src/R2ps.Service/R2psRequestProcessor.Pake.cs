@@ -137,7 +137,9 @@ public sealed partial class R2psRequestProcessor
         var stored = await _ports.OpaqueRecords.GetAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
         using var record = stored is null ? null : RegistrationRecord.Parse(stored);
         using var server = NewOpaqueServer(call);
-        using var ke2 = Opaque(() => server.GenerateKE2(ke1, CredentialIdentifier.For(call.ClientId, call.Kid), record, Encoding.UTF8.GetBytes(call.ClientId)));
+        // Awaited: the server key's 3DH term is an HSM derive, and a busy session pool must not hold this thread.
+        using var ke2 = await OpaqueAsync(() => server.GenerateKE2Async(ke1, CredentialIdentifier.For(call.ClientId, call.Kid), record, Encoding.UTF8.GetBytes(call.ClientId),
+            cancellationToken)).ConfigureAwait(false);
 
         var pakeSessionId = PakeSessionIds.New(_oprfSeed.Value);
         trace.SessionRef = pakeSessionId;
@@ -312,11 +314,29 @@ public sealed partial class R2psRequestProcessor
         {
             return operation();
         }
-        catch (OpaqueException ex) when (ex.Reason is OpaqueError.InvalidLength or OpaqueError.InvalidPoint or OpaqueError.InvalidScalar or OpaqueError.InvalidInput)
+        catch (OpaqueException ex) when (IsMalformed(ex))
         {
-            throw new R2psException(ErrorCode.IllegalRequestData, $"The OPAQUE message is malformed: {ex.Message}", ex);
+            throw Malformed(ex);
         }
     }
+
+    private static async Task<T> OpaqueAsync<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation().ConfigureAwait(false);
+        }
+        catch (OpaqueException ex) when (IsMalformed(ex))
+        {
+            throw Malformed(ex);
+        }
+    }
+
+    private static bool IsMalformed(OpaqueException ex) =>
+        ex.Reason is OpaqueError.InvalidLength or OpaqueError.InvalidPoint or OpaqueError.InvalidScalar or OpaqueError.InvalidInput;
+
+    private static R2psException Malformed(OpaqueException ex) =>
+        new(ErrorCode.IllegalRequestData, $"The OPAQUE message is malformed: {ex.Message}", ex);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b, TimeSpan c) => a < b ? (a < c ? a : c) : (b < c ? b : c);
 }

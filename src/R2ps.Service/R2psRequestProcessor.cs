@@ -172,7 +172,7 @@ public sealed partial class R2psRequestProcessor
 
         // 11: decrypt data.
         var plaintext = call.Mode == EncryptionMode.Device
-            ? ServerEnvelope.DecryptDeviceData(request, serverKey)
+            ? await ServerEnvelope.DecryptDeviceDataAsync(request, serverKey, cancellationToken).ConfigureAwait(false)
             : ServerEnvelope.DecryptUserData(request, call.SessionKey);
 
         // 12: handler.
@@ -188,9 +188,10 @@ public sealed partial class R2psRequestProcessor
 
         try
         {
-            var body = call.Mode == EncryptionMode.Device
-                ? ServerEnvelope.SealDeviceResponse(request, response, device.DeviceKey, serverKey, _time.GetUtcNow())
-                : ServerEnvelope.SealUserResponse(request, response, call.SessionKey, serverKey, _time.GetUtcNow());
+            // Awaited: the server key is an HSM key, and a busy session pool must not hold this thread.
+            var body = await (call.Mode == EncryptionMode.Device
+                ? ServerEnvelope.SealDeviceResponseAsync(request, response, device.DeviceKey, serverKey, _time.GetUtcNow(), CancellationToken.None)
+                : ServerEnvelope.SealUserResponseAsync(request, response, call.SessionKey, serverKey, _time.GetUtcNow(), CancellationToken.None)).ConfigureAwait(false);
             return new ServiceReply(200, body);
         }
         finally

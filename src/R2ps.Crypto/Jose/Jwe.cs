@@ -282,6 +282,33 @@ public sealed class JweCompact
         return JoseEngine.Decrypt(_compact, agreement, JweAlgorithm.EcdhEs, encryption);
     }
 
+    /// <summary>
+    /// <see cref="DecryptEcdhEs"/> for a recipient key that agrees asynchronously (an HSM key on a bounded session pool):
+    /// the same checks, in the same order, then Z is derived without holding a thread, and jose-jwt does the rest with a
+    /// key that answers for exactly this epk (<see cref="PrecomputedAgreementKey"/>). Any other key decrypts as above.
+    /// </summary>
+    public async Task<byte[]> DecryptEcdhEsAsync(IEcPrivateKey recipient, JweEncryption encryption, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        if (recipient is not IAsyncEcPrivateKey asyncRecipient)
+            return DecryptEcdhEs(recipient, encryption);
+        RequireModes(JweAlgorithm.EcdhEs, encryption);
+        var epk = RequireValidEphemeralKey(recipient.PublicKey.Curve);
+        RequireOptionalBase64Url("apu");
+        RequireOptionalBase64Url("apv");
+
+        var z = await asyncRecipient.DeriveSharedSecretAsync(epk, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var agreement = new EcdhKeyAdapter(new PrecomputedAgreementKey(recipient, epk, z));
+            return JoseEngine.Decrypt(_compact, agreement, JweAlgorithm.EcdhEs, encryption);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(z);
+        }
+    }
+
     private void RequireModes(JweAlgorithm algorithm, JweEncryption encryption)
     {
         // The caller, not the sender, decides the mode: a dir JWE offered where ECDH-ES is expected is refused.
@@ -291,7 +318,7 @@ public sealed class JweCompact
             throw new JoseException(JoseError.UnsupportedEncryption, $"Expected JWE enc {encryption.Name()}, got {Encryption.Name()}.");
     }
 
-    private void RequireValidEphemeralKey(Ec.EcCurve curve)
+    private EcPublicKey RequireValidEphemeralKey(Ec.EcCurve curve)
     {
         if (!Header.TryGetMember("epk", out var epk) || epk.ValueKind != JsonValueKind.Object)
             throw new JoseException(JoseError.InvalidEphemeralKey, "The ECDH-ES header has no 'epk' object.");
@@ -324,8 +351,9 @@ public sealed class JweCompact
             || xBytes.Length != curve.FieldSize || yBytes.Length != curve.FieldSize)
             throw new JoseException(JoseError.InvalidEphemeralKey, $"The 'epk' coordinates must be {curve.FieldSize}-byte canonical base64url.");
         // The on-curve check (and x, y below the field prime; not infinity) happens here, before any ECDH.
-        if (!EcPublicKey.TryFromSec1(curve, [0x04, .. xBytes, .. yBytes], out _))
+        if (!EcPublicKey.TryFromSec1(curve, [0x04, .. xBytes, .. yBytes], out var point))
             throw new JoseException(JoseError.InvalidEphemeralKey, $"The 'epk' is not a point on {curve.Name}.");
+        return point;
     }
 
     private void RequireOptionalBase64Url(string name)

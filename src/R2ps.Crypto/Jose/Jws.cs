@@ -65,6 +65,43 @@ public static class Jws
         return signingInput + "." + Base64Url.Encode(signature);
     }
 
+    /// <summary>
+    /// <see cref="Sign(ReadOnlySpan{byte}, IEcPrivateKey, string)"/> for a key that signs asynchronously (an HSM key, whose
+    /// session pool may be busy): the same header checks, signing input and signature, but the wait for the key does not
+    /// hold a thread. jose-jwt's signer is synchronous, so here the two steps it takes — hash the signing input with the
+    /// alg's SHA-2 (RFC 7518 §3.4), have the key sign the hash as raw R‖S — are taken directly; what comes out verifies
+    /// with jose-jwt like any other (the tests check it). Any other key signs through jose-jwt as above.
+    /// </summary>
+    public static Task<string> SignAsync(ReadOnlyMemory<byte> payload, IEcPrivateKey key, string protectedHeaderJson, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(protectedHeaderJson);
+        if (key is not IAsyncEcPrivateKey asyncKey)
+            return Task.FromResult(Sign(payload.Span, key, protectedHeaderJson));
+
+        var header = JoseHeader.FromUtf8(System.Text.Encoding.UTF8.GetBytes(protectedHeaderJson));
+        var alg = JwsCompact.ReadAlgorithm(header);
+        if (!ReferenceEquals(alg.Curve(), key.PublicKey.Curve))
+            throw new JoseException(JoseError.AlgorithmKeyMismatch, $"{alg.Name()} cannot be used with a {key.PublicKey.Curve.Name} key.");
+        var signingInput = header.Segment + "." + Base64Url.Encode(payload.Span);
+        var input = CompactSerialization.Ascii(signingInput);
+        var hash = alg switch
+        {
+            JwsAlgorithm.ES256 => SHA256.HashData(input),
+            JwsAlgorithm.ES384 => SHA384.HashData(input),
+            _ => SHA512.HashData(input),
+        };
+        return SignedAsync(signingInput, hash, asyncKey, cancellationToken);
+    }
+
+    private static async Task<string> SignedAsync(string signingInput, byte[] hash, IAsyncEcPrivateKey key, CancellationToken cancellationToken)
+    {
+        var signature = await key.SignHashAsync(hash, cancellationToken).ConfigureAwait(false);
+        if (signature.Length != 2 * key.PublicKey.Curve.FieldSize)
+            throw new CryptographicException("The signing key returned a signature that is not raw R‖S of the curve's size.");
+        return signingInput + "." + Base64Url.Encode(signature);
+    }
+
     /// <summary>Parses, checks the header, verifies the signature under <paramref name="key"/>, and returns the payload.</summary>
     public static byte[] Verify(string compact, EcPublicKey key, JwsVerificationOptions? options = null)
     {

@@ -105,7 +105,33 @@ public sealed class OpaqueServer : IDisposable
     /// <param name="credentialIdentifier">The credential identifier (R2PS: the kid, UTF-8).</param>
     /// <param name="record">The stored registration record, or null.</param>
     /// <param name="clientIdentity">The client identity; null means the record's client public key.</param>
-    public ServerKe2Result GenerateKE2(ReadOnlySpan<byte> ke1, ReadOnlySpan<byte> credentialIdentifier, RegistrationRecord? record, byte[]? clientIdentity = null)
+    public ServerKe2Result GenerateKE2(ReadOnlySpan<byte> ke1, ReadOnlySpan<byte> credentialIdentifier, RegistrationRecord? record, byte[]? clientIdentity = null) =>
+        GenerateKE2(ke1, credentialIdentifier, record, clientIdentity, _serverKey);
+
+    /// <summary>
+    /// <see cref="GenerateKE2(ReadOnlySpan{byte}, ReadOnlySpan{byte}, RegistrationRecord?, byte[])"/> with a server key that
+    /// agrees asynchronously (an HSM key on a bounded session pool): its one 3DH term, s·X_c, is computed first without
+    /// holding a thread, after the same checks of KE1; the rest is the same code with a key that answers for exactly that
+    /// key share (<see cref="PrecomputedAgreementKey"/>). Any other key runs the synchronous path.
+    /// </summary>
+    public async Task<ServerKe2Result> GenerateKE2Async(byte[] ke1, byte[] credentialIdentifier, RegistrationRecord? record, byte[]? clientIdentity,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ke1);
+        ArgumentNullException.ThrowIfNull(credentialIdentifier);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_serverKey is not IAsyncEcPrivateKey asyncKey)
+            return GenerateKE2(ke1, credentialIdentifier, record, clientIdentity);
+        if (ke1.Length != OpaqueSizes.Ke1)
+            throw new OpaqueException(OpaqueError.InvalidLength, $"KE1 is {OpaqueSizes.Ke1} bytes.");
+        OpaqueCore.CheckIdentity(clientIdentity, "The client identity");
+        var clientKeyshare = new EcPublicKey(EcCurve.P256, P256Group.DeserializeElement(ke1.AsSpan(OpaqueSizes.Element + OpaqueSizes.Nonce), "Client key share"));
+        var shared = await asyncKey.DeriveSharedPointAsync(clientKeyshare, cancellationToken).ConfigureAwait(false);
+        return GenerateKE2(ke1, credentialIdentifier, record, clientIdentity, new PrecomputedAgreementKey(_serverKey, clientKeyshare, shared));
+    }
+
+    private ServerKe2Result GenerateKE2(ReadOnlySpan<byte> ke1, ReadOnlySpan<byte> credentialIdentifier, RegistrationRecord? record, byte[]? clientIdentity,
+        IEcPrivateKey serverKey)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (ke1.Length != OpaqueSizes.Ke1)
@@ -150,7 +176,7 @@ public sealed class OpaqueServer : IDisposable
             // ikm = dh1 ‖ dh2 ‖ dh3 with dh1 = e_s·X_c, dh2 = s·X_c (through the key, maybe an HSM), dh3 = e_s·P_c
             var ikm = new byte[3 * OpaqueSizes.Element];
             P256Group.SerializeElement(P256Group.Multiply(clientKeyshare, serverSecret), ikm.AsSpan(0, OpaqueSizes.Element));
-            P256Group.SerializeElement(_serverKey.DeriveSharedPoint(clientKeyshareKey), ikm.AsSpan(OpaqueSizes.Element, OpaqueSizes.Element));
+            P256Group.SerializeElement(serverKey.DeriveSharedPoint(clientKeyshareKey), ikm.AsSpan(OpaqueSizes.Element, OpaqueSizes.Element));
             P256Group.SerializeElement(P256Group.Multiply(used.ClientPublicKeyPoint, serverSecret), ikm.AsSpan(2 * OpaqueSizes.Element, OpaqueSizes.Element));
 
             using var keys = OpaqueCore.DeriveAuthenticationKeys(ikm, preamble, _options);

@@ -91,6 +91,30 @@ public static class ServerEnvelope
         return Decrypt(() => jwe.DecryptEcdhEs(serverKey));
     }
 
+    /// <summary>
+    /// <see cref="DecryptDeviceData"/> that awaits the server key's ECDH (an HSM key on a busy session pool does not hold a
+    /// thread meanwhile): the same header checks and error mapping.
+    /// </summary>
+    public static async Task<byte[]> DecryptDeviceDataAsync(ServiceRequestPayload payload, IEcPrivateKey serverKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentNullException.ThrowIfNull(serverKey);
+        var jwe = ParseData(payload.Data);
+        foreach (var name in jwe.Header.MemberNames)
+        {
+            if (!DeviceRequestHeaderMembers.Contains(name))
+                throw new R2psException(ErrorCode.IllegalRequestData, $"The request data's JWE header must not carry \"{name}\".");
+        }
+        try
+        {
+            return await jwe.DecryptEcdhEsAsync(serverKey, JweEncryption.A256GCM, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JoseException ex)
+        {
+            throw Map(ex);
+        }
+    }
+
     private static readonly HashSet<string> DeviceRequestHeaderMembers = new(StringComparer.Ordinal) { "epk", "cty", "enc", "alg" };
 
     /// <summary>User mode: <c>data</c> is a dir/A256GCM JWE under the 32-byte session key.</summary>
@@ -123,6 +147,26 @@ public static class ServerEnvelope
         return SignResponse(request, jwe, serverKey, now);
     }
 
+    /// <summary>
+    /// <see cref="SealUserResponse"/> that awaits the server key's signature (<see cref="Jws.SignAsync"/>): with the key in
+    /// an HSM whose session pool is busy, the request waits without holding a thread.
+    /// </summary>
+    public static Task<string> SealUserResponseAsync(ServiceRequestPayload request, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> sessionKey,
+        IEcPrivateKey serverKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var jwe = Jwe.EncryptDirect(plaintext, sessionKey);
+        return SignResponseAsync(request, jwe, serverKey, now, cancellationToken);
+    }
+
+    /// <summary><see cref="SealDeviceResponse"/> that awaits the server key's signature, as <see cref="SealUserResponseAsync"/>.</summary>
+    public static Task<string> SealDeviceResponseAsync(ServiceRequestPayload request, ReadOnlySpan<byte> plaintext, EcPublicKey deviceKey,
+        IEcPrivateKey serverKey, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deviceKey);
+        var jwe = Jwe.EncryptEcdhEs(plaintext, deviceKey);
+        return SignResponseAsync(request, jwe, serverKey, now, cancellationToken);
+    }
+
     /// <summary>The unsigned error body of PROTOCOL.md 1.2.</summary>
     public static string ErrorBody(ErrorCode code, string message) =>
         Encoding.UTF8.GetString(EnvelopeJson.Serialize(new ErrorBody(code.ToWire(), message)));
@@ -133,6 +177,15 @@ public static class ServerEnvelope
         ArgumentNullException.ThrowIfNull(serverKey);
         var payload = new ServiceResponsePayload(ProtocolConstants.Version, request.Nonce, now.ToUnixTimeSeconds(), request.Enc, EnvelopeData.Wrap(compactJwe));
         return Jws.Sign(EnvelopeJson.Serialize(payload), serverKey, Jws.R2psHeaderJson);
+    }
+
+    private static Task<string> SignResponseAsync(ServiceRequestPayload request, string compactJwe, IEcPrivateKey serverKey, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(serverKey);
+        var payload = new ServiceResponsePayload(ProtocolConstants.Version, request.Nonce, now.ToUnixTimeSeconds(), request.Enc, EnvelopeData.Wrap(compactJwe));
+        return Jws.SignAsync(EnvelopeJson.Serialize(payload), serverKey, Jws.R2psHeaderJson, cancellationToken);
     }
 
     private static void CheckShape(ServiceRequestPayload p)

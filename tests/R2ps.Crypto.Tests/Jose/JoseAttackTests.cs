@@ -85,6 +85,46 @@ public class JoseAttackTests
     }
 
     [Fact]
+    public async Task Ecdh_es_epk_not_on_the_curve_is_rejected_before_an_asynchronous_key_agrees()
+    {
+        // The same invalid-curve attack on the path an HSM key takes (the agreement is computed before jose-jwt runs).
+        using var inner = SoftwareEcKey.Generate(EcCurve.P256);
+        var recipient = new AsyncOnlyKey(inner);
+        var compact = Jwe.EncryptEcdhEs("x"u8, recipient.PublicKey);
+        var header = Json(Segment(compact, 0));
+        Assert.True(JweCompact.Parse(compact).Header.TryGetMember("epk", out var epk));
+        var yText = epk.GetProperty("y").GetString()!;
+        var y = Base64Url.Decode(yText);
+        y[^1] ^= 0x01;
+        var offCurve = JweCompact.Parse(WithSegment(compact, 0, B64(header.Replace(yText, Base64Url.Encode(y), StringComparison.Ordinal))));
+
+        var e = await Assert.ThrowsAsync<JoseException>(() => offCurve.DecryptEcdhEsAsync(recipient, JweEncryption.A256GCM, CancellationToken.None));
+        Assert.Equal(JoseError.InvalidEphemeralKey, e.Reason);
+        Assert.Equal(0, recipient.AsyncAgreements);
+    }
+
+    [Fact]
+    public void A_precomputed_agreement_answers_for_its_one_peer_only()
+    {
+        using var key = SoftwareEcKey.Generate(EcCurve.P256);
+        using var peer = SoftwareEcKey.Generate(EcCurve.P256);
+        using var other = SoftwareEcKey.Generate(EcCurve.P256);
+        var point = key.DeriveSharedPoint(peer.PublicKey);
+
+        var full = new PrecomputedAgreementKey(key, peer.PublicKey, point);
+        Assert.Equal(key.DeriveSharedSecret(peer.PublicKey), full.DeriveSharedSecret(peer.PublicKey));
+        Assert.Equal(point, full.DeriveSharedPoint(peer.PublicKey));
+        Assert.Throws<CryptographicException>(() => full.DeriveSharedSecret(other.PublicKey));
+        Assert.Throws<CryptographicException>(() => full.DeriveSharedPoint(other.PublicKey));
+        Assert.Throws<CryptographicException>(() => full.SignHash(new byte[32]));
+
+        var secretOnly = new PrecomputedAgreementKey(key, peer.PublicKey, key.DeriveSharedSecret(peer.PublicKey));
+        Assert.Equal(key.DeriveSharedSecret(peer.PublicKey), secretOnly.DeriveSharedSecret(peer.PublicKey));
+        Assert.Throws<CryptographicException>(() => secretOnly.DeriveSharedPoint(peer.PublicKey));
+        Assert.Throws<CryptographicException>(() => secretOnly.DeriveSharedSecret(other.PublicKey));
+    }
+
+    [Fact]
     public void Ecdh_es_epk_on_a_different_curve_is_rejected_before_any_private_key_use()
     {
         // A valid P-384 epk sent to a P-256 recipient.

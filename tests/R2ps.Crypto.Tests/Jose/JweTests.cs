@@ -164,6 +164,24 @@ public class JweTests
         Assert.Equal("{\"protocol\":\"opaque\"}"u8.ToArray(), jwe.DecryptEcdhEs(recipient));
     }
 
+    [Theory]
+    [InlineData("P-256")]
+    [InlineData("P-384")]
+    [InlineData("P-521")]
+    public async Task Ecdh_es_decrypts_with_an_asynchronous_key_through_one_asynchronous_agreement(string curveName)
+    {
+        using var inner = SoftwareEcKey.Generate(EcCurve.FromName(curveName));
+        var recipient = new AsyncOnlyKey(inner);
+        var compact = Jwe.EncryptEcdhEs("{\"protocol\":\"opaque\"}"u8, recipient.PublicKey);
+
+        var plaintext = await JweCompact.Parse(compact).DecryptEcdhEsAsync(recipient, JweEncryption.A256GCM, TestContext.Current.CancellationToken);
+
+        Assert.Equal("{\"protocol\":\"opaque\"}"u8.ToArray(), plaintext);
+        Assert.Equal(1, recipient.AsyncAgreements);
+        // A software key takes the synchronous path and decrypts the same.
+        Assert.Equal(plaintext, await JweCompact.Parse(compact).DecryptEcdhEsAsync(inner, JweEncryption.A256GCM, TestContext.Current.CancellationToken));
+    }
+
     [Fact]
     public void Ecdh_es_writes_the_R2ps_device_type_header()
     {

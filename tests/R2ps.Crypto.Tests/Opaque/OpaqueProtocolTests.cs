@@ -19,12 +19,13 @@ public sealed class OpaqueProtocolTests : IDisposable
     private static readonly byte[] ServerIdentity = System.Text.Encoding.UTF8.GetBytes("r2ps.local");
 
     private readonly SoftwareEcKey _serverKey = SoftwareEcKey.Generate(EcCurve.P256);
+    private readonly byte[] _oprfSeed = RandomNumberGenerator.GetBytes(32);
     private readonly OpaqueServer _server;
     private readonly OpaqueClient _client = new();
 
     public OpaqueProtocolTests()
     {
-        _server = new OpaqueServer(_serverKey, RandomNumberGenerator.GetBytes(32), ServerIdentity);
+        _server = new OpaqueServer(_serverKey, _oprfSeed, ServerIdentity);
     }
 
     public void Dispose()
@@ -48,6 +49,38 @@ public sealed class OpaqueProtocolTests : IDisposable
 
         Assert.Equal(finish.SessionKey, serverSessionKey);
         Assert.Equal(registrationExportKey, finish.ExportKey);
+    }
+
+    [Fact]
+    public async Task A_server_key_that_agrees_asynchronously_serves_the_same_login()
+    {
+        var record = Register(Password, out var registrationExportKey);
+        var asyncKey = new AsyncOnlyKey(_serverKey);
+        using var server = new OpaqueServer(asyncKey, _oprfSeed, ServerIdentity);
+
+        using var login = _client.GenerateKE1(Password);
+        using var parsed = RegistrationRecord.Parse(record);
+        using var ke2 = await server.GenerateKE2Async(login.Ke1, CredentialId, parsed, ClientIdentity, TestContext.Current.CancellationToken);
+        using var finish = _client.GenerateKE3(login, ke2.Ke2, ServerIdentity, ClientIdentity);
+
+        Assert.Equal(1, asyncKey.AsyncAgreements); // s·X_c, and nothing through the synchronous members
+        Assert.Equal(finish.SessionKey, OpaqueServer.ServerFinish(ke2.State, finish.Ke3));
+        Assert.Equal(registrationExportKey, finish.ExportKey);
+    }
+
+    [Fact]
+    public async Task Ke1_with_an_invalid_key_share_is_rejected_before_an_asynchronous_key_agrees()
+    {
+        var asyncKey = new AsyncOnlyKey(_serverKey);
+        using var server = new OpaqueServer(asyncKey, _oprfSeed, ServerIdentity);
+        using var login = _client.GenerateKE1(Password);
+        var ke1 = (byte[])login.Ke1.Clone();
+        Hex.Decode(OffCurvePoint).CopyTo(ke1, OpaqueSizes.Element + OpaqueSizes.Nonce);
+        using var record = server.CreateFakeRecord(CredentialId);
+
+        var ex = await Assert.ThrowsAsync<OpaqueException>(() => server.GenerateKE2Async(ke1, CredentialId, record, ClientIdentity, CancellationToken.None));
+        Assert.Equal(OpaqueError.InvalidPoint, ex.Reason);
+        Assert.Equal(0, asyncKey.AsyncAgreements);
     }
 
     [Fact]
