@@ -19,6 +19,9 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
     readonly ConsumeContext<TMessage> _consumeContext;
     readonly ISagaConsumeContextFactory<DbContext, TSaga> _factory;
 
+    // SQLite: saves take turns with the store's group commit on the same file instead of losing the race for its lock.
+    readonly SemaphoreSlim? _writeGate;
+
     /// <summary>Wraps the consume context of one message with the DbContext that serves it.</summary>
     public DbContextSagaRepositoryContext(DbContext dbContext, ConsumeContext<TMessage> consumeContext,
         ISagaConsumeContextFactory<DbContext, TSaga> factory)
@@ -27,6 +30,13 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
         _dbContext = dbContext;
         _consumeContext = consumeContext;
         _factory = factory;
+        _writeGate = R2ps.Store.SqliteWriteGate.ForContext(dbContext.Database.ProviderName, dbContext.Database.GetConnectionString());
+    }
+
+    async Task SaveChangesAsync()
+    {
+        using (await R2ps.Store.SqliteWriteGate.EnterAsync(_writeGate, CancellationToken).ConfigureAwait(false))
+            await _dbContext.SaveChangesAsync(CancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A new instance, not yet written: <see cref="Save"/> inserts it after the state machine ran.</summary>
@@ -41,7 +51,7 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
         var entry = _dbContext.Set<TSaga>().Add(instance);
         try
         {
-            await _dbContext.SaveChangesAsync(CancellationToken).ConfigureAwait(false);
+            await SaveChangesAsync().ConfigureAwait(false);
         }
         catch (DbUpdateException exception) when (exception is not DbUpdateConcurrencyException)
         {
@@ -83,7 +93,7 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
         _dbContext.Set<TSaga>().Add(instance);
         try
         {
-            await _dbContext.SaveChangesAsync(CancellationToken).ConfigureAwait(false);
+            await SaveChangesAsync().ConfigureAwait(false);
         }
         catch (DbUpdateException exception) when (exception is not DbUpdateConcurrencyException)
         {
@@ -111,7 +121,7 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
         if (entry.State == EntityState.Unchanged)
             return;
         context.Saga.Version++;
-        await _dbContext.SaveChangesAsync(CancellationToken).ConfigureAwait(false);
+        await SaveChangesAsync().ConfigureAwait(false);
     }
 
     /// <summary>Deletes a completed instance, if the row still has the version that was loaded.</summary>
@@ -120,7 +130,7 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
     {
         ArgumentNullException.ThrowIfNull(context);
         _dbContext.Set<TSaga>().Remove(context.Saga);
-        await _dbContext.SaveChangesAsync(CancellationToken).ConfigureAwait(false);
+        await SaveChangesAsync().ConfigureAwait(false);
     }
 
     /// <summary>Nothing was written for this instance; nothing to do.</summary>

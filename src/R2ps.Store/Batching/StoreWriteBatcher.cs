@@ -29,11 +29,15 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lazy<Task> _loop;
 
+    // SQLite: each batch takes its turn with the saga's saves on the same file (SqliteWriteGate).
+    private readonly SemaphoreSlim? _writeGate;
+
     public StoreWriteBatcher(IDbContextFactory<R2psStoreDbContext> contexts, IOptions<StoreOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _contexts = contexts;
         _maxBatch = options.Value.MaxWriteBatchSize;
+        _writeGate = SqliteWriteGate.For(options.Value.Provider, options.Value.ConnectionString);
         // Bounded: under overload the writers wait for room instead of queueing without limit.
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
         {
@@ -123,6 +127,7 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
         Exception?[]? failures = null;
         try
         {
+            using var turn = await SqliteWriteGate.EnterAsync(_writeGate, _stopping.Token).ConfigureAwait(false);
             var db = await _contexts.CreateDbContextAsync(_stopping.Token).ConfigureAwait(false);
             await using (db.ConfigureAwait(false))
             {
