@@ -21,7 +21,7 @@ public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, in
     public TimeSpan Warmup { get; init; } = TimeSpan.Zero;
 }
 
-/// <summary>The three measurements of one run and the machine they ran on.</summary>
+/// <summary>The four measurements of one run (in process, end to end, the two echoes) and the machine they ran on.</summary>
 /// <param name="Echo">Bare MassTransit request/reply on the same broker, <see cref="E2eSettings.Wallets"/> in flight.</param>
 /// <param name="InProcessBreakdown">Per span and store call of the in-process run, when asked for; else null.</param>
 /// <param name="QuorumEcho">The same echo on a durable quorum queue, the request queue's kind.</param>

@@ -54,6 +54,9 @@ internal sealed class InProcessTarget : IAsyncDisposable
             ["Store:ConnectionString"] = database,
             ["SignSessions:ConnectionString"] = database,
         });
+        // A/B of one setting in one binary (e.g. R2PS_BENCH_Store__PreparedReads=false): environment variables with this
+        // prefix override the target's configuration.
+        builder.Configuration.AddEnvironmentVariables("R2PS_BENCH_");
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddR2psWorker(builder.Configuration);
         var host = builder.Build();
