@@ -20,8 +20,11 @@ namespace R2ps.Store;
 /// </remarks>
 public sealed class SqlitePreparedRead : IDisposable
 {
-    /// <summary>Idle connections kept per statement: enough for the request concurrency of one worker on 2–8 cores.</summary>
-    public const int MaxIdle = 16;
+    /// <summary>
+    /// Idle connections kept per statement: a worker's default request concurrency (4 per HSM session, 8 sessions), so a
+    /// burst does not open and close connections. A lease is held only for its read, so fewer are busy at once.
+    /// </summary>
+    public const int MaxIdle = 32;
 
     private readonly string _connectionString;
     private readonly string _busyTimeoutPragma;
