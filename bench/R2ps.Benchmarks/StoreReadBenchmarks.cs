@@ -1,8 +1,5 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using R2ps.Store;
 
 namespace R2ps.Benchmarks;
@@ -18,8 +15,7 @@ public class StoreReadBenchmarks
     private const int ReadsPerInvocation = 256;
     private const int Clients = 64;
 
-    private string _directory = null!;
-    private ServiceProvider _services = null!;
+    private BenchStore _store = null!;
     private IClientRegistry _registry = null!;
     private long _sequence;
 
@@ -32,18 +28,8 @@ public class StoreReadBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Directory.CreateTempSubdirectory("r2ps-bench-read-").FullName;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Store:ConnectionString"] = $"Data Source={Path.Combine(_directory, "store.db")}",
-            ["Store:PreparedReads"] = PreparedReads.ToString(CultureInfo.InvariantCulture),
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddR2psStore(configuration);
-        _services = services.BuildServiceProvider();
-        _services.InitializeR2psStoreAsync().GetAwaiter().GetResult();
-        _registry = _services.GetRequiredService<IClientRegistry>();
+        _store = new BenchStore("r2ps-bench-read-", new Dictionary<string, string?> { ["Store:PreparedReads"] = PreparedReads.ToString(CultureInfo.InvariantCulture) });
+        _registry = _store.Get<IClientRegistry>();
         var spki = Convert.FromHexString(
             "3059301306072a8648ce3d020106082a8648ce3d030107034200046b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c2964fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5");
         for (var i = 0; i < Clients; i++)
@@ -51,12 +37,7 @@ public class StoreReadBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _services.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Cleanup() => _store.Dispose();
 
     [Benchmark(OperationsPerInvoke = ReadsPerInvocation)]
     public async Task FindRegistration()

@@ -1,8 +1,5 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using R2ps.Store;
 
 namespace R2ps.Benchmarks;
@@ -18,8 +15,7 @@ public class StoreWriteBenchmarks
 {
     private const int RequestsPerInvocation = 256;
 
-    private string _directory = null!;
-    private ServiceProvider _services = null!;
+    private BenchStore _store = null!;
     private INonceCache _nonces = null!;
     private IAuditLog _audit = null!;
     private IRequestLedger _ledger = null!;
@@ -34,29 +30,14 @@ public class StoreWriteBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _directory = Directory.CreateTempSubdirectory("r2ps-bench-store-").FullName;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Store:ConnectionString"] = $"Data Source={Path.Combine(_directory, "store.db")}",
-            ["Store:BatchWrites"] = BatchWrites.ToString(CultureInfo.InvariantCulture),
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddR2psStore(configuration);
-        _services = services.BuildServiceProvider();
-        _services.InitializeR2psStoreAsync().GetAwaiter().GetResult();
-        _nonces = _services.GetRequiredService<INonceCache>();
-        _audit = _services.GetRequiredService<IAuditLog>();
-        _ledger = _services.GetRequiredService<IRequestLedger>();
+        _store = new BenchStore("r2ps-bench-store-", new Dictionary<string, string?> { ["Store:BatchWrites"] = BatchWrites.ToString(CultureInfo.InvariantCulture) });
+        _nonces = _store.Get<INonceCache>();
+        _audit = _store.Get<IAuditLog>();
+        _ledger = _store.Get<IRequestLedger>();
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _services.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-    }
+    public void Cleanup() => _store.Dispose();
 
     [Benchmark(Baseline = true, OperationsPerInvoke = RequestsPerInvocation)]
     public Task NonceAndAuditPerRequest() => RunAsync(async n =>

@@ -79,8 +79,15 @@ public static class ServerEnvelope
     /// <summary>Device mode: <c>data</c> is an ECDH-ES/A256GCM JWE to the server key.</summary>
     public static byte[] DecryptDeviceData(ServiceRequestPayload payload, IEcPrivateKey serverKey)
     {
-        ArgumentNullException.ThrowIfNull(payload);
         ArgumentNullException.ThrowIfNull(serverKey);
+        var jwe = ParseDeviceData(payload);
+        return Decrypt(() => jwe.DecryptEcdhEs(serverKey));
+    }
+
+    /// <summary>The device-mode <c>data</c> JWE, its header held to PROTOCOL.md 1.3.</summary>
+    private static JweCompact ParseDeviceData(ServiceRequestPayload payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
         var jwe = ParseData(payload.Data);
         // PROTOCOL.md 1.3: epk, cty, enc, alg and nothing else — no kid, and no apu/apv (the KDF's PartyU/PartyV are empty).
         foreach (var name in jwe.Header.MemberNames)
@@ -88,7 +95,7 @@ public static class ServerEnvelope
             if (!DeviceRequestHeaderMembers.Contains(name))
                 throw new R2psException(ErrorCode.IllegalRequestData, $"The request data's JWE header must not carry \"{name}\".");
         }
-        return Decrypt(() => jwe.DecryptEcdhEs(serverKey));
+        return jwe;
     }
 
     /// <summary>
@@ -97,14 +104,8 @@ public static class ServerEnvelope
     /// </summary>
     public static async Task<byte[]> DecryptDeviceDataAsync(ServiceRequestPayload payload, IEcPrivateKey serverKey, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(payload);
         ArgumentNullException.ThrowIfNull(serverKey);
-        var jwe = ParseData(payload.Data);
-        foreach (var name in jwe.Header.MemberNames)
-        {
-            if (!DeviceRequestHeaderMembers.Contains(name))
-                throw new R2psException(ErrorCode.IllegalRequestData, $"The request data's JWE header must not carry \"{name}\".");
-        }
+        var jwe = ParseDeviceData(payload);
         try
         {
             return await jwe.DecryptEcdhEsAsync(serverKey, JweEncryption.A256GCM, cancellationToken).ConfigureAwait(false);

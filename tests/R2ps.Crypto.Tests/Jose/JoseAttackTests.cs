@@ -71,15 +71,9 @@ public class JoseAttackTests
         // Invalid-curve attack: a point off P-256 would make d·Q leak d modulo a small order.
         using var inner = SoftwareEcKey.Generate(EcCurve.P256);
         var recipient = new CountingEcKey(inner);
-        var compact = Jwe.EncryptEcdhEs("x"u8, recipient.PublicKey);
-        var header = Json(Segment(compact, 0));
-        Assert.True(JweCompact.Parse(compact).Header.TryGetMember("epk", out var epk));
-        var yText = epk.GetProperty("y").GetString()!;
-        var y = Base64Url.Decode(yText);
-        y[^1] ^= 0x01;
-        var offCurve = header.Replace(yText, Base64Url.Encode(y), StringComparison.Ordinal);
+        var offCurve = WithEpkOffTheCurve(Jwe.EncryptEcdhEs("x"u8, recipient.PublicKey));
 
-        var e = Rejects(JoseError.InvalidEphemeralKey, () => Jwe.DecryptEcdhEs(WithSegment(compact, 0, B64(offCurve)), recipient));
+        var e = Rejects(JoseError.InvalidEphemeralKey, () => Jwe.DecryptEcdhEs(offCurve, recipient));
         Assert.Contains("not a point on P-256", e.Message, StringComparison.Ordinal);
         Assert.Equal(0, recipient.PrivateKeyOperations);
     }
@@ -90,13 +84,7 @@ public class JoseAttackTests
         // The same invalid-curve attack on the path an HSM key takes (the agreement is computed before jose-jwt runs).
         using var inner = SoftwareEcKey.Generate(EcCurve.P256);
         var recipient = new AsyncOnlyKey(inner);
-        var compact = Jwe.EncryptEcdhEs("x"u8, recipient.PublicKey);
-        var header = Json(Segment(compact, 0));
-        Assert.True(JweCompact.Parse(compact).Header.TryGetMember("epk", out var epk));
-        var yText = epk.GetProperty("y").GetString()!;
-        var y = Base64Url.Decode(yText);
-        y[^1] ^= 0x01;
-        var offCurve = JweCompact.Parse(WithSegment(compact, 0, B64(header.Replace(yText, Base64Url.Encode(y), StringComparison.Ordinal))));
+        var offCurve = JweCompact.Parse(WithEpkOffTheCurve(Jwe.EncryptEcdhEs("x"u8, recipient.PublicKey)));
 
         var e = await Assert.ThrowsAsync<JoseException>(() => offCurve.DecryptEcdhEsAsync(recipient, JweEncryption.A256GCM, CancellationToken.None));
         Assert.Equal(JoseError.InvalidEphemeralKey, e.Reason);
@@ -182,6 +170,17 @@ public class JoseAttackTests
     }
 
     /// <summary>Raw R‖S (32 + 32 bytes) → DER ECDSA-Sig-Value (RFC 3279 §2.2.3).</summary>
+    /// <summary>The JWE with its epk's y flipped in the last bit: a point off the curve (invalid-curve attack).</summary>
+    private static string WithEpkOffTheCurve(string compact)
+    {
+        var header = Json(Segment(compact, 0));
+        Assert.True(JweCompact.Parse(compact).Header.TryGetMember("epk", out var epk));
+        var yText = epk.GetProperty("y").GetString()!;
+        var y = Base64Url.Decode(yText);
+        y[^1] ^= 0x01;
+        return WithSegment(compact, 0, B64(header.Replace(yText, Base64Url.Encode(y), StringComparison.Ordinal)));
+    }
+
     private static byte[] AsnDer(byte[] raw)
     {
         var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
