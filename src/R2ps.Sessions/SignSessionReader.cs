@@ -13,16 +13,14 @@ public sealed class SignSessionReader(IDbContextFactory<SignSessionDbContext> db
 
     // On SQLite the read of one session by its id without EF Core: a statement compiled once per kept connection
     // (SqlitePreparedRead), over the unique index on PakeSessionId (the whole id, not only the Guid's half of it).
-    readonly SqlitePreparedRead? _findByPakeIdSqlite = options.Value.PreparedReads && DatabaseProviders.Normalize(options.Value.Provider) == DatabaseProviders.Sqlite
-        ? new SqlitePreparedRead(options.Value.ConnectionString, options.Value.BusyTimeout,
-            $"SELECT {Columns} FROM \"{SignSessionStateMap.TableName}\" WHERE \"PakeSessionId\" = $pake_session_id", "$pake_session_id")
-        : null;
+    readonly SqlitePreparedRead? _findByPakeIdSqlite = SqlitePreparedRead.When(
+        options.Value.PreparedReads, options.Value.Provider, options.Value.ConnectionString, options.Value.BusyTimeout,
+        $"SELECT {Columns} FROM \"{SignSessionStateMap.TableName}\" WHERE \"PakeSessionId\" = $pake_session_id", "$pake_session_id");
 
     // Every login reads the key's sessions (SignSessionCommands keeps them under MaxSessionsPerKey): likewise.
-    readonly SqlitePreparedRead? _findByClientSqlite = options.Value.PreparedReads && DatabaseProviders.Normalize(options.Value.Provider) == DatabaseProviders.Sqlite
-        ? new SqlitePreparedRead(options.Value.ConnectionString, options.Value.BusyTimeout,
-            $"SELECT {Columns} FROM \"{SignSessionStateMap.TableName}\" WHERE \"ClientId\" = $client_id AND \"Kid\" = $kid", "$client_id", "$kid")
-        : null;
+    readonly SqlitePreparedRead? _findByClientSqlite = SqlitePreparedRead.When(
+        options.Value.PreparedReads, options.Value.Provider, options.Value.ConnectionString, options.Value.BusyTimeout,
+        $"SELECT {Columns} FROM \"{SignSessionStateMap.TableName}\" WHERE \"ClientId\" = $client_id AND \"Kid\" = $kid", "$client_id", "$kid");
 
     // Every user-mode request reads its session: compiled once, so the read skips EF Core's LINQ translation and
     // query-cache lookup. Same SQL as the LINQ form. Per instance, not static: a compiled query is bound to one model,

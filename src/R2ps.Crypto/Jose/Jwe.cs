@@ -270,11 +270,7 @@ public sealed class JweCompact
     /// </summary>
     public byte[] DecryptEcdhEs(IEcPrivateKey recipient, JweEncryption encryption = JweEncryption.A256GCM)
     {
-        ArgumentNullException.ThrowIfNull(recipient);
-        RequireModes(JweAlgorithm.EcdhEs, encryption);
-        RequireValidEphemeralKey(recipient.PublicKey.Curve);
-        RequireOptionalBase64Url("apu");
-        RequireOptionalBase64Url("apv");
+        RequireEcdhEsInput(recipient, encryption);
 
         // jose-jwt does Z → Concat KDF (AlgorithmID = enc, apu/apv) → AES-GCM; Z comes from the recipient key
         // (possibly in the HSM) through the adapter, after the epk passed our checks above.
@@ -292,10 +288,7 @@ public sealed class JweCompact
         ArgumentNullException.ThrowIfNull(recipient);
         if (recipient is not IAsyncEcPrivateKey asyncRecipient)
             return DecryptEcdhEs(recipient, encryption);
-        RequireModes(JweAlgorithm.EcdhEs, encryption);
-        var epk = RequireValidEphemeralKey(recipient.PublicKey.Curve);
-        RequireOptionalBase64Url("apu");
-        RequireOptionalBase64Url("apv");
+        var epk = RequireEcdhEsInput(recipient, encryption);
 
         var z = await asyncRecipient.DeriveSharedSecretAsync(epk, cancellationToken).ConfigureAwait(false);
         try
@@ -307,6 +300,17 @@ public sealed class JweCompact
         {
             CryptographicOperations.ZeroMemory(z);
         }
+    }
+
+    /// <summary>Mode, a valid epk on the recipient's curve (before the private key touches it), canonical apu/apv; the epk.</summary>
+    private EcPublicKey RequireEcdhEsInput(IEcPrivateKey recipient, JweEncryption encryption)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        RequireModes(JweAlgorithm.EcdhEs, encryption);
+        var epk = RequireValidEphemeralKey(recipient.PublicKey.Curve);
+        RequireOptionalBase64Url("apu");
+        RequireOptionalBase64Url("apv");
+        return epk;
     }
 
     private void RequireModes(JweAlgorithm algorithm, JweEncryption encryption)

@@ -46,14 +46,7 @@ public static class Jws
     /// </summary>
     public static string Sign(ReadOnlySpan<byte> payload, IEcPrivateKey key, string protectedHeaderJson)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(protectedHeaderJson);
-        var header = JoseHeader.FromUtf8(System.Text.Encoding.UTF8.GetBytes(protectedHeaderJson));
-        var alg = JwsCompact.ReadAlgorithm(header);
-        if (!ReferenceEquals(alg.Curve(), key.PublicKey.Curve))
-            throw new JoseException(JoseError.AlgorithmKeyMismatch, $"{alg.Name()} cannot be used with a {key.PublicKey.Curve.Name} key.");
-
-        var signingInput = header.Segment + "." + Base64Url.Encode(payload);
+        var (alg, signingInput) = SigningInput(payload, key, protectedHeaderJson);
         // jose-jwt signs (hash, then the key's SignHash through the adapter). We build the signing input ourselves
         // because JWT.Encode serializes its own header dictionary ({"alg":…} first), while R2PS signs exactly the
         // given header bytes (PROTOCOL.md 1.1: {"typ":"JOSE","alg":"ES256"}, as the Java reference writes them).
@@ -74,16 +67,10 @@ public static class Jws
     /// </summary>
     public static Task<string> SignAsync(ReadOnlyMemory<byte> payload, IEcPrivateKey key, string protectedHeaderJson, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(protectedHeaderJson);
         if (key is not IAsyncEcPrivateKey asyncKey)
             return Task.FromResult(Sign(payload.Span, key, protectedHeaderJson));
 
-        var header = JoseHeader.FromUtf8(System.Text.Encoding.UTF8.GetBytes(protectedHeaderJson));
-        var alg = JwsCompact.ReadAlgorithm(header);
-        if (!ReferenceEquals(alg.Curve(), key.PublicKey.Curve))
-            throw new JoseException(JoseError.AlgorithmKeyMismatch, $"{alg.Name()} cannot be used with a {key.PublicKey.Curve.Name} key.");
-        var signingInput = header.Segment + "." + Base64Url.Encode(payload.Span);
+        var (alg, signingInput) = SigningInput(payload.Span, key, protectedHeaderJson);
         var input = CompactSerialization.Ascii(signingInput);
         var hash = alg switch
         {
@@ -92,6 +79,18 @@ public static class Jws
             _ => SHA512.HashData(input),
         };
         return SignedAsync(signingInput, hash, asyncKey, cancellationToken);
+    }
+
+    /// <summary>The header's strict checks (it must name the alg of the key's curve), then header.payload to sign.</summary>
+    private static (JwsAlgorithm Alg, string SigningInput) SigningInput(ReadOnlySpan<byte> payload, IEcPrivateKey key, string protectedHeaderJson)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(protectedHeaderJson);
+        var header = JoseHeader.FromUtf8(System.Text.Encoding.UTF8.GetBytes(protectedHeaderJson));
+        var alg = JwsCompact.ReadAlgorithm(header);
+        if (!ReferenceEquals(alg.Curve(), key.PublicKey.Curve))
+            throw new JoseException(JoseError.AlgorithmKeyMismatch, $"{alg.Name()} cannot be used with a {key.PublicKey.Curve.Name} key.");
+        return (alg, header.Segment + "." + Base64Url.Encode(payload));
     }
 
     private static async Task<string> SignedAsync(string signingInput, byte[] hash, IAsyncEcPrivateKey key, CancellationToken cancellationToken)

@@ -106,7 +106,7 @@ public sealed class OpaqueServer : IDisposable
     /// <param name="record">The stored registration record, or null.</param>
     /// <param name="clientIdentity">The client identity; null means the record's client public key.</param>
     public ServerKe2Result GenerateKE2(ReadOnlySpan<byte> ke1, ReadOnlySpan<byte> credentialIdentifier, RegistrationRecord? record, byte[]? clientIdentity = null) =>
-        GenerateKE2(ke1, credentialIdentifier, record, clientIdentity, _serverKey);
+        GenerateKE2(ke1, credentialIdentifier, record, clientIdentity, _serverKey, clientKeyshare: null);
 
     /// <summary>
     /// <see cref="GenerateKE2(ReadOnlySpan{byte}, ReadOnlySpan{byte}, RegistrationRecord?, byte[])"/> with a server key that
@@ -127,11 +127,12 @@ public sealed class OpaqueServer : IDisposable
         OpaqueCore.CheckIdentity(clientIdentity, "The client identity");
         var clientKeyshare = new EcPublicKey(EcCurve.P256, P256Group.DeserializeElement(ke1.AsSpan(OpaqueSizes.Element + OpaqueSizes.Nonce), "Client key share"));
         var shared = await asyncKey.DeriveSharedPointAsync(clientKeyshare, cancellationToken).ConfigureAwait(false);
-        return GenerateKE2(ke1, credentialIdentifier, record, clientIdentity, new PrecomputedAgreementKey(_serverKey, clientKeyshare, shared));
+        return GenerateKE2(ke1, credentialIdentifier, record, clientIdentity, new PrecomputedAgreementKey(_serverKey, clientKeyshare, shared), clientKeyshare);
     }
 
+    /// <param name="clientKeyshare">KE1's key share if the caller already parsed it (a point decompression saved), else null.</param>
     private ServerKe2Result GenerateKE2(ReadOnlySpan<byte> ke1, ReadOnlySpan<byte> credentialIdentifier, RegistrationRecord? record, byte[]? clientIdentity,
-        IEcPrivateKey serverKey)
+        IEcPrivateKey serverKey, EcPublicKey? clientKeyshare)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (ke1.Length != OpaqueSizes.Ke1)
@@ -140,8 +141,8 @@ public sealed class OpaqueServer : IDisposable
 
         // Parse everything from the client before any secret-dependent work.
         var blindedMessage = ke1[..OpaqueSizes.Element];
-        var clientKeyshare = P256Group.DeserializeElement(ke1[(OpaqueSizes.Element + OpaqueSizes.Nonce)..], "Client key share");
-        var clientKeyshareKey = new EcPublicKey(EcCurve.P256, clientKeyshare);
+        var clientKeyshareKey = clientKeyshare
+            ?? new EcPublicKey(EcCurve.P256, P256Group.DeserializeElement(ke1[(OpaqueSizes.Element + OpaqueSizes.Nonce)..], "Client key share"));
 
         RegistrationRecord? fake = record is null ? CreateFakeRecord(credentialIdentifier) : null;
         var used = record ?? fake!;
@@ -175,7 +176,7 @@ public sealed class OpaqueServer : IDisposable
 
             // ikm = dh1 ‖ dh2 ‖ dh3 with dh1 = e_s·X_c, dh2 = s·X_c (through the key, maybe an HSM), dh3 = e_s·P_c
             var ikm = new byte[3 * OpaqueSizes.Element];
-            P256Group.SerializeElement(P256Group.Multiply(clientKeyshare, serverSecret), ikm.AsSpan(0, OpaqueSizes.Element));
+            P256Group.SerializeElement(P256Group.Multiply(clientKeyshareKey.Point, serverSecret), ikm.AsSpan(0, OpaqueSizes.Element));
             P256Group.SerializeElement(serverKey.DeriveSharedPoint(clientKeyshareKey), ikm.AsSpan(OpaqueSizes.Element, OpaqueSizes.Element));
             P256Group.SerializeElement(P256Group.Multiply(used.ClientPublicKeyPoint, serverSecret), ikm.AsSpan(2 * OpaqueSizes.Element, OpaqueSizes.Element));
 

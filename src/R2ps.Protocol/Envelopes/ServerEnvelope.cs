@@ -174,19 +174,23 @@ public static class ServerEnvelope
 
     private static string SignResponse(ServiceRequestPayload request, string compactJwe, IEcPrivateKey serverKey, DateTimeOffset now)
     {
-        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(serverKey);
-        var payload = new ServiceResponsePayload(ProtocolConstants.Version, request.Nonce, now.ToUnixTimeSeconds(), request.Enc, EnvelopeData.Wrap(compactJwe));
-        return Jws.Sign(EnvelopeJson.Serialize(payload), serverKey, Jws.R2psHeaderJson);
+        return Jws.Sign(ResponsePayload(request, compactJwe, now), serverKey, Jws.R2psHeaderJson);
     }
 
     private static Task<string> SignResponseAsync(ServiceRequestPayload request, string compactJwe, IEcPrivateKey serverKey, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(serverKey);
-        var payload = new ServiceResponsePayload(ProtocolConstants.Version, request.Nonce, now.ToUnixTimeSeconds(), request.Enc, EnvelopeData.Wrap(compactJwe));
-        return Jws.SignAsync(EnvelopeJson.Serialize(payload), serverKey, Jws.R2psHeaderJson, cancellationToken);
+        return Jws.SignAsync(ResponsePayload(request, compactJwe, now), serverKey, Jws.R2psHeaderJson, cancellationToken);
+    }
+
+    /// <summary>The response's JWS payload (PROTOCOL.md 1.2): the request's nonce and enc, the time, the wrapped JWE.</summary>
+    private static byte[] ResponsePayload(ServiceRequestPayload request, string compactJwe, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return EnvelopeJson.Serialize(new ServiceResponsePayload(ProtocolConstants.Version, request.Nonce, now.ToUnixTimeSeconds(), request.Enc,
+            EnvelopeData.Wrap(compactJwe)));
     }
 
     private static void CheckShape(ServiceRequestPayload p)

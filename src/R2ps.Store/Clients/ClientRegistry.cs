@@ -18,11 +18,10 @@ internal sealed class ClientRegistry(
             db.Clients.AsNoTracking().SingleOrDefault(c => c.ClientId == clientId && c.Kid == kid && c.RevokedMs == null));
 
     // On SQLite the same read without EF Core: a statement compiled once per kept connection (SqlitePreparedRead).
-    private readonly SqlitePreparedRead? _findLiveSqlite = options.Value.PreparedReads && DatabaseProviders.Normalize(options.Value.Provider) == DatabaseProviders.Sqlite
-        ? new SqlitePreparedRead(options.Value.ConnectionString, options.Value.SqliteBusyTimeout,
-            $"SELECT public_key_spki, contexts, created_ms FROM {R2psStoreDbContext.ClientsTable} WHERE client_id = $client_id AND kid = $kid AND revoked_ms IS NULL",
-            "$client_id", "$kid")
-        : null;
+    private readonly SqlitePreparedRead? _findLiveSqlite = SqlitePreparedRead.When(
+        options.Value.PreparedReads, options.Value.Provider, options.Value.ConnectionString, options.Value.SqliteBusyTimeout,
+        $"SELECT public_key_spki, contexts, created_ms FROM {R2psStoreDbContext.ClientsTable} WHERE client_id = $client_id AND kid = $kid AND revoked_ms IS NULL",
+        "$client_id", "$kid");
 
     public async Task<RegisteredClient> RegisterAsync(ClientRegistration registration, CancellationToken cancellationToken)
     {

@@ -8,10 +8,9 @@ internal sealed class OpaqueRecordStore(
     : StoreComponent(contexts, time, options), IOpaqueRecordStore, IDisposable
 {
     // Read twice per login (evaluate, and finalize's check that the PIN did not change): on SQLite without EF Core.
-    private readonly SqlitePreparedRead? _getSqlite = options.Value.PreparedReads && DatabaseProviders.Normalize(options.Value.Provider) == DatabaseProviders.Sqlite
-        ? new SqlitePreparedRead(options.Value.ConnectionString, options.Value.SqliteBusyTimeout,
-            $"SELECT record FROM {R2psStoreDbContext.OpaqueRecordsTable} WHERE client_id = $client_id AND kid = $kid", "$client_id", "$kid")
-        : null;
+    private readonly SqlitePreparedRead? _getSqlite = SqlitePreparedRead.When(
+        options.Value.PreparedReads, options.Value.Provider, options.Value.ConnectionString, options.Value.SqliteBusyTimeout,
+        $"SELECT record FROM {R2psStoreDbContext.OpaqueRecordsTable} WHERE client_id = $client_id AND kid = $kid", "$client_id", "$kid");
 
     public void Dispose() => _getSqlite?.Dispose();
 

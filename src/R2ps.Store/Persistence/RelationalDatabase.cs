@@ -36,6 +36,10 @@ public static class DatabaseProviders
 /// </summary>
 public static class RelationalDatabase
 {
+    /// <summary>The SQLite statement that bounds a connection's wait for another's lock (it belongs to the connection's handle).</summary>
+    internal static string SqliteBusyTimeoutPragma(TimeSpan busyTimeout) =>
+        string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds};");
+
     /// <summary>The command timeout for a lock wait of <paramref name="busyTimeout"/>: whole seconds, at least 1 (0 means no limit).</summary>
     public static int CommandTimeoutSeconds(TimeSpan busyTimeout) => Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
 
@@ -226,12 +230,10 @@ public static class RelationalDatabase
     /// </summary>
     private sealed class SqliteConnectionSetup(TimeSpan busyTimeout) : DbConnectionInterceptor
     {
-        private readonly string _busyTimeout = string.Create(
-            CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds};");
+        private readonly string _busyTimeout = SqliteBusyTimeoutPragma(busyTimeout);
 
         // busy_timeout first: switching to WAL needs a lock that another process may hold for a moment.
-        private readonly string _both = string.Create(
-            CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}; PRAGMA journal_mode = WAL;");
+        private readonly string _both = SqliteBusyTimeoutPragma(busyTimeout) + " PRAGMA journal_mode = WAL;";
 
         // The handles already set up; weak, so a handle the pool closes is forgotten with it.
         private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _configured = [];

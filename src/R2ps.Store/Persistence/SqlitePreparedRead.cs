@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Data;
-using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace R2ps.Store;
@@ -42,10 +41,20 @@ public sealed class SqlitePreparedRead : IDisposable
         ArgumentNullException.ThrowIfNull(parameterNames);
         var seconds = RelationalDatabase.CommandTimeoutSeconds(busyTimeout);
         _connectionString = RelationalDatabase.WithSqliteDefaultTimeout(connectionString, seconds);
-        _busyTimeoutPragma = string.Create(CultureInfo.InvariantCulture, $"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds};");
+        _busyTimeoutPragma = RelationalDatabase.SqliteBusyTimeoutPragma(busyTimeout);
         _sql = sql;
         _parameterNames = parameterNames;
     }
+
+    /// <summary>
+    /// The read when <paramref name="provider"/> is SQLite and <paramref name="enabled"/> (the <c>PreparedReads</c>
+    /// settings); null otherwise, and the caller reads through EF Core.
+    /// </summary>
+    public static SqlitePreparedRead? When(bool enabled, string? provider, string connectionString, TimeSpan busyTimeout, string sql,
+        params string[] parameterNames) =>
+        enabled && DatabaseProviders.Normalize(provider) == DatabaseProviders.Sqlite
+            ? new SqlitePreparedRead(connectionString, busyTimeout, sql, parameterNames)
+            : null;
 
     /// <summary>The first row the statement returns, read by <paramref name="read"/>; null when it returns none.</summary>
     public T? ReadSingle<T>(ReadOnlySpan<object?> arguments, Func<SqliteDataReader, T> read) where T : class =>
