@@ -37,6 +37,9 @@ public sealed class HsmConnection : IDisposable
     private readonly ConcurrentBag<ISession> _idle = [];
     private readonly SessionGate _gate;
     private readonly TimeSpan _waitTimeout;
+    private readonly bool _sessionCopies;
+    private readonly Lock _loginSessionLock = new();
+    private IObjectHandle? _tokenAnchor;
     private int _disposed;
     private int _tornDown;
 
@@ -47,6 +50,7 @@ public sealed class HsmConnection : IDisposable
         _loginSession = loginSession;
         _gate = new SessionGate(options.SessionPoolSize);
         _waitTimeout = options.SessionWaitTimeout;
+        _sessionCopies = options.SessionCopiesOfServiceKeys;
         TokenLabel = options.TokenLabel;
         PoolSize = options.SessionPoolSize;
     }
@@ -208,6 +212,90 @@ public sealed class HsmConnection : IDisposable
     {
         CheckEntry(_gate.Enter(_waitTimeout));
         return RunEntered(operation);
+    }
+
+    /// <summary>
+    /// The handle to use for a long-lived service key: an in-memory session-object copy of the token object
+    /// <paramref name="tokenObject"/> (<see cref="HsmOptions.SessionCopiesOfServiceKeys"/>), or the token object itself
+    /// when copies are off or the module refuses one (CKA_COPYABLE false, no C_CopyObject: any PKCS#11 error).
+    /// </summary>
+    /// <remarks>
+    /// Why: SoftHSM2 opens, locks and reads the token's generation file and the object's own file on every operation
+    /// that names a token object, which is most of a sign's cost in the module. The copy is made in the login session,
+    /// so it lives exactly as long as this connection (session objects end with the session that made it) and is
+    /// shared by every pooled session; its value stays inside the module, private, sensitive and non-extractable like
+    /// the original. Service keys are not destroyed while a process runs, so the copy cannot outlive its original's
+    /// meaning; client keys, which other workers delete, are never copied.
+    /// </remarks>
+    internal async ValueTask<IObjectHandle> WorkingHandleAsync(IObjectHandle tokenObject, CancellationToken cancellationToken = default)
+    {
+        if (!_sessionCopies) return tokenObject;
+        // Entering the gate keeps Dispose from logging out and closing the login session under the copy.
+        CheckEntry(await _gate.EnterAsync(_waitTimeout, cancellationToken).ConfigureAwait(false));
+        try
+        {
+            var factory = _loginSession.Factories.ObjectAttributeFactory;
+            List<IObjectAttribute> template = [factory.Create(CKA.CKA_TOKEN, false)];
+            try
+            {
+                lock (_loginSessionLock)
+                lock (_module.ObjectLifecycleLock)
+                {
+                    var copy = Translate(() => _loginSession.CopyObject(tokenObject, template));
+                    _tokenAnchor ??= tokenObject;
+                    return copy;
+                }
+            }
+            catch (HsmPkcs11Exception)
+            {
+                return tokenObject;
+            }
+            finally
+            {
+                Pkcs11Mechanisms.DisposeAll(template);
+            }
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Makes the module take in token objects other processes have created or destroyed, before this process creates
+    /// one. Call it right before creating a token object, under <see cref="Pkcs11Module.ObjectLifecycleLock"/>.
+    /// </summary>
+    /// <remarks>
+    /// SoftHSM2 2.6.1 (OSToken.cpp) re-reads the token directory only when the token's generation file differs from the
+    /// value it last saw, and creating an object commits that file: it adds one to what is on disk and remembers the sum.
+    /// A process that creates an object without having looked at the token since another process created one thus
+    /// takes in that count without the object, and does not see that object until a third process changes the token.
+    /// Two workers met it as "The key is unknown." for a key the other had just made. Any operation naming a token
+    /// object makes the module look first (C_GetAttributeValue checks the object, which indexes its token), and so does
+    /// C_FindObjectsInit; the per-request token-object use that used to do it by the way is gone with the in-memory
+    /// copies of the service keys. A creation in another process between this look and the creation is still missed;
+    /// that window is two PKCS#11 calls wide.
+    /// </remarks>
+    internal void SeeOtherProcessesObjects(ISession session)
+    {
+        if (Volatile.Read(ref _tokenAnchor) is { } anchor)
+        {
+            try
+            {
+                Pkcs11Mechanisms.GetAttributes(session, anchor, [CKA.CKA_TOKEN]);
+                return;
+            }
+            catch (Net.Pkcs11Interop.Common.Pkcs11Exception)
+            {
+                // The anchor is gone (destroyed elsewhere): the search below looks at the token as well.
+            }
+        }
+        List<IObjectAttribute> nothing =
+        [
+            session.Factories.ObjectAttributeFactory.Create(CKA.CKA_CLASS, CKO.CKO_DATA),
+            session.Factories.ObjectAttributeFactory.Create(CKA.CKA_LABEL, "r2ps-token-view"),
+        ];
+        Pkcs11Mechanisms.FindObjects(session, nothing, 1);
     }
 
     /// <summary>Runs a token-object creation or destruction, serialised process-wide (see <see cref="Pkcs11Module.ObjectLifecycleLock"/>).</summary>

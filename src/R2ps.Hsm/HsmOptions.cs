@@ -37,6 +37,13 @@ public sealed class HsmOptions
     /// <summary>Label of the AES-256 key that seals session keys and other small secrets.</summary>
     public string SealingKeyLabel { get; set; } = "r2ps-sealing-key";
 
+    /// <summary>
+    /// Use the service keys (server key, sealing key) through in-memory session-object copies made at start (C_CopyObject,
+    /// CKA_TOKEN false; the key never leaves the module). SoftHSM2 re-reads a token object's file on every use of it;
+    /// a session object is not re-read. A module that refuses the copy is used through the token object regardless.
+    /// </summary>
+    public bool SessionCopiesOfServiceKeys { get; set; } = true;
+
     /// <summary>Every problem with these options; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {

@@ -29,6 +29,9 @@ public sealed class HsmSealingKey
 
     public string Label { get; }
 
+    /// <summary>The object this key seals with (a session-object copy, or the token object itself).</summary>
+    internal IObjectHandle Handle => _handle;
+
     public async Task<byte[]> SealAsync(ReadOnlyMemory<byte> plaintext, ReadOnlyMemory<byte> associatedData, CancellationToken cancellationToken = default)
     {
         if (plaintext.Length > MaxPlaintextLength) throw new ArgumentException($"At most {MaxPlaintextLength} bytes can be sealed.", nameof(plaintext));

@@ -20,7 +20,10 @@ namespace R2ps.Hsm;
 /// </remarks>
 public static class HsmServiceKeys
 {
-    /// <summary>The P-256 key labelled <paramref name="label"/>, generated if the token has none.</summary>
+    /// <summary>
+    /// The P-256 key labelled <paramref name="label"/>, generated if the token has none. Like every service key got
+    /// here, it is used through <see cref="HsmConnection.WorkingHandleAsync"/> (an in-memory copy where the module allows).
+    /// </summary>
     public static Task<Pkcs11EcPrivateKey> GetOrCreateServerKeyAsync(HsmConnection connection, string label, CancellationToken cancellationToken = default) =>
         GetOrCreateEcKeyAsync(connection, label, EcCurve.P256, cancellationToken);
 
@@ -29,16 +32,17 @@ public static class HsmServiceKeys
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(curve);
         CheckLabel(label);
-        var existing = await FindEcKeyAsync(connection, label, cancellationToken).ConfigureAwait(false);
-        if (existing is not null) return CheckCurve(existing, curve);
-        return await connection.RunSerialisedAsync(session =>
-        {
-            // Re-check under the lock: another thread of this process may just have created it.
-            var raced = FindEcKey(session, connection, label);
-            if (raced is not null) return CheckCurve(raced, curve);
-            var (handle, publicKey) = HsmKeyService.GenerateKeyPair(session, curve, label);
-            return new Pkcs11EcPrivateKey(connection, handle, label, publicKey);
-        }, cancellationToken).ConfigureAwait(false);
+        var key = await FindEcKeyAsync(connection, label, cancellationToken).ConfigureAwait(false)
+            ?? await connection.RunSerialisedAsync(session =>
+            {
+                // Re-check under the lock: another thread of this process may just have created it.
+                var raced = FindEcKey(session, connection, label);
+                if (raced is not null) return raced;
+                var (handle, publicKey) = HsmKeyService.GenerateKeyPair(session, curve, label);
+                return new Pkcs11EcPrivateKey(connection, handle, label, publicKey);
+            }, cancellationToken).ConfigureAwait(false);
+        CheckCurve(key, curve);
+        return key.WithHandle(await connection.WorkingHandleAsync(key.Handle, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>The EC key labelled <paramref name="label"/>, or null.</summary>
@@ -54,37 +58,39 @@ public static class HsmServiceKeys
     {
         ArgumentNullException.ThrowIfNull(connection);
         CheckLabel(label);
-        var existing = await connection.RunAsync(session => FindAesKey(session, label), cancellationToken).ConfigureAwait(false);
-        if (existing is not null) return new HsmSealingKey(connection, existing, label);
-        return await connection.RunSerialisedAsync(session =>
+        var handle = await connection.RunAsync(session => FindAesKey(session, label), cancellationToken).ConfigureAwait(false)
+            ?? await connection.RunSerialisedAsync(session => FindAesKey(session, label) ?? GenerateAesKey(session, label), cancellationToken).ConfigureAwait(false);
+        return new HsmSealingKey(connection, await connection.WorkingHandleAsync(handle, cancellationToken).ConfigureAwait(false), label);
+    }
+
+    /// <summary>A new AES-256 token key (private, sensitive, never extractable); <paramref name="copyable"/> false refuses C_CopyObject (tests).</summary>
+    internal static IObjectHandle GenerateAesKey(ISession session, string label, bool copyable = true)
+    {
+        var factory = session.Factories.ObjectAttributeFactory;
+        List<IObjectAttribute> template =
+        [
+            factory.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
+            factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
+            factory.Create(CKA.CKA_VALUE_LEN, 32UL),
+            factory.Create(CKA.CKA_TOKEN, true),
+            factory.Create(CKA.CKA_PRIVATE, true),
+            factory.Create(CKA.CKA_SENSITIVE, true),
+            factory.Create(CKA.CKA_EXTRACTABLE, false),
+            factory.Create(CKA.CKA_ENCRYPT, true),
+            factory.Create(CKA.CKA_DECRYPT, true),
+            factory.Create(CKA.CKA_LABEL, label),
+            factory.Create(CKA.CKA_ID, RandomNumberGenerator.GetBytes(16)),
+        ];
+        if (!copyable) template.Add(factory.Create(CKA.CKA_COPYABLE, false));
+        try
         {
-            if (FindAesKey(session, label) is { } raced) return new HsmSealingKey(connection, raced, label);
-            var factory = session.Factories.ObjectAttributeFactory;
-            List<IObjectAttribute> template =
-            [
-                factory.Create(CKA.CKA_CLASS, CKO.CKO_SECRET_KEY),
-                factory.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
-                factory.Create(CKA.CKA_VALUE_LEN, 32UL),
-                factory.Create(CKA.CKA_TOKEN, true),
-                factory.Create(CKA.CKA_PRIVATE, true),
-                factory.Create(CKA.CKA_SENSITIVE, true),
-                factory.Create(CKA.CKA_EXTRACTABLE, false),
-                factory.Create(CKA.CKA_ENCRYPT, true),
-                factory.Create(CKA.CKA_DECRYPT, true),
-                factory.Create(CKA.CKA_LABEL, label),
-                factory.Create(CKA.CKA_ID, RandomNumberGenerator.GetBytes(16)),
-            ];
-            try
-            {
-                using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
-                var created = session.GenerateKey(mechanism, template);
-                return new HsmSealingKey(connection, created, label);
-            }
-            finally
-            {
-                Pkcs11Mechanisms.DisposeAll(template);
-            }
-        }, cancellationToken).ConfigureAwait(false);
+            using var mechanism = session.Factories.MechanismFactory.Create(CKM.CKM_AES_KEY_GEN);
+            return session.GenerateKey(mechanism, template);
+        }
+        finally
+        {
+            Pkcs11Mechanisms.DisposeAll(template);
+        }
     }
 
     /// <summary>Imports a PKCS#8 PrivateKeyInfo (DER) EC key under <paramref name="label"/>; see <see cref="ImportEcKeyAsync"/>.</summary>

@@ -31,6 +31,12 @@ public sealed class Pkcs11EcPrivateKey : IAsyncEcPrivateKey
 
     public string Label { get; }
 
+    /// <summary>The object this key signs and derives with (a session-object copy, or the token object itself).</summary>
+    internal IObjectHandle Handle => _handle;
+
+    /// <summary>The same key through another object handle (see <see cref="HsmConnection.WorkingHandleAsync"/>).</summary>
+    internal Pkcs11EcPrivateKey WithHandle(IObjectHandle handle) => new(_connection, handle, Label, PublicKey);
+
     public EcPublicKey PublicKey { get; }
 
     public EcCurve Curve => PublicKey.Curve;

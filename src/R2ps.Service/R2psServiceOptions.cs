@@ -66,9 +66,10 @@ public sealed class R2psServiceOptions
 
     /// <summary>
     /// Unsealed session keys this worker keeps (0–1000000; 0, the default = unseal in the HSM on every request). See
-    /// <see cref="SessionKeyCache"/>: the session's row is still read and checked on every request. Off by default: with
-    /// it on, two-worker flows on one SoftHSM2 token failed "The key is unknown." for a key the other worker had just
-    /// generated (that worker's module did not see the new object; the unseal call on the token had masked it).
+    /// <see cref="SessionKeyCache"/>: the session's row is still read and checked on every request. Off by default: once
+    /// the sealing key is an in-memory copy in the HSM (<c>Hsm:SessionCopiesOfServiceKeys</c>) an unseal costs about what
+    /// the cache's lookup does, and <c>bench e2e</c> measured no gain with it on. (The "The key is unknown." fault once
+    /// seen with it on was SoftHSM2's, and is handled in <c>HsmConnection.SeeOtherProcessesObjects</c>.)
     /// </summary>
     public int SessionKeyCacheCapacity { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using NetBase64Url = System.Buffers.Text.Base64Url;
 
 namespace R2ps.Crypto.Encoding;
@@ -19,22 +20,33 @@ public static class Base64Url
     {
         bytes = [];
         if (text is null || text.Length % 4 == 1) return false;
-        foreach (var c in text)
-        {
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-                return false;
-        }
+        // Alphabet only (no padding, no whitespace, which the decoder below would skip), checked vectorised.
+        if (text.AsSpan().ContainsAnyExcept(Alphabet)) return false;
+        // Canonical form only (set trailing bits would be a second spelling of the same bytes, a malleability vector):
+        // the last character of a 2- or 3-character final group carries 4 or 2 unused low bits, which must be zero.
+        if (text.Length % 4 is var tail and not 0 && (SextetOf(text[^1]) & (tail == 2 ? 0b1111 : 0b11)) != 0) return false;
         try
         {
             bytes = NetBase64Url.DecodeFromChars(text);
+            return true;
         }
         catch (FormatException)
         {
             return false;
         }
-        // Canonical form only: re-encoding must give the same text (rejects set trailing bits, a malleability vector).
-        return string.Equals(Encode(bytes), text, StringComparison.Ordinal);
     }
+
+    private static readonly SearchValues<char> Alphabet = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
+    /// <summary>The 6-bit value of a base64url alphabet character.</summary>
+    private static int SextetOf(char c) => c switch
+    {
+        >= 'A' and <= 'Z' => c - 'A',
+        >= 'a' and <= 'z' => c - 'a' + 26,
+        >= '0' and <= '9' => c - '0' + 52,
+        '-' => 62,
+        _ => 63,
+    };
 }
 
 /// <summary>Standard base64 with padding, as PROTOCOL.md uses inside JSON payloads; strict and canonical.</summary>

@@ -91,11 +91,7 @@ public static class Jwe
         var agreementHeader = new Dictionary<string, object>(StringComparer.Ordinal) { ["enc"] = encryption.Name() };
         if (apu is not null) agreementHeader["apu"] = apu;
         if (apv is not null) agreementHeader["apv"] = apv;
-        byte[] cek;
-        using (var recipientKey = ECDiffieHellman.Create(recipient.ToDotNet()))
-        {
-            cek = JoseEngine.AgreeEcdhEs(encryption.KeySize() * 8, recipientKey, agreementHeader);
-        }
+        var cek = recipient.WithAgreementKey(recipientKey => JoseEngine.AgreeEcdhEs(encryption.KeySize() * 8, recipientKey, agreementHeader));
         try
         {
             var epk = EphemeralKeyMembers(agreementHeader, recipient.Curve);

@@ -63,26 +63,34 @@ public sealed class EcPublicKey : IEquatable<EcPublicKey>
 
     public ECParameters ToDotNet() => Curve.ToDotNetPublic(Point);
 
-    /// <summary>Verifiers kept per key; more than this many verifying at once make (and drop) extra ones.</summary>
-    private const int MaxPooledVerifiers = 8;
+    /// <summary>.NET key objects kept per key and kind; more than this many in use at once make (and drop) extra ones.</summary>
+    private const int MaxPooledKeyObjects = 8;
 
-    // Every request verifies under a key that rarely changes (the device's, the server's): making an ECDsa from the
-    // parameters costs OpenSSL more than the verification itself (it builds and checks the key), so a key keeps the
-    // ECDsa objects it made. One caller at a time uses each (rent/return); a public key holds nothing secret.
+    // Every request verifies under a key that rarely changes (the device's, the server's), and device-mode responses
+    // are encrypted to the device's key: making an ECDsa or ECDiffieHellman from the parameters costs OpenSSL more
+    // than the operation itself (it builds and checks the key), so a key keeps the objects it made. One caller at a
+    // time uses each (rent/return); a public key holds nothing secret.
     private readonly ConcurrentBag<ECDsa> _verifiers = [];
+    private readonly ConcurrentBag<ECDiffieHellman> _agreementKeys = [];
 
     /// <summary>Runs <paramref name="verify"/> with an ECDsa of this public key, reused across calls.</summary>
-    internal T WithVerifier<T>(Func<ECDsa, T> verify)
+    internal T WithVerifier<T>(Func<ECDsa, T> verify) => Rent(_verifiers, () => ECDsa.Create(ToDotNet()), verify);
+
+    /// <summary>Runs <paramref name="agree"/> with an ECDiffieHellman of this public key (the recipient side of ECDH-ES), reused across calls.</summary>
+    internal T WithAgreementKey<T>(Func<ECDiffieHellman, T> agree) => Rent(_agreementKeys, () => ECDiffieHellman.Create(ToDotNet()), agree);
+
+    private static TResult Rent<TKey, TResult>(ConcurrentBag<TKey> pool, Func<TKey> create, Func<TKey, TResult> use)
+        where TKey : class, IDisposable
     {
-        if (!_verifiers.TryTake(out var ecdsa)) ecdsa = ECDsa.Create(ToDotNet());
+        if (!pool.TryTake(out var key)) key = create();
         try
         {
-            return verify(ecdsa);
+            return use(key);
         }
         finally
         {
-            if (_verifiers.Count < MaxPooledVerifiers) _verifiers.Add(ecdsa);
-            else ecdsa.Dispose();
+            if (pool.Count < MaxPooledKeyObjects) pool.Add(key);
+            else key.Dispose();
         }
     }
 

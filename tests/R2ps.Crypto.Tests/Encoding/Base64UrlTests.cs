@@ -26,6 +26,40 @@ public class Base64UrlTests
         Assert.Throws<FormatException>(() => Base64Url.Decode(text));
     }
 
+    [Fact]
+    public void Accepts_exactly_the_texts_that_are_the_encoding_of_some_bytes()
+    {
+        // Every final character (the whole alphabet and some strangers) after every length of final group: TryDecode
+        // must accept exactly the texts that re-encode to themselves, the definition of canonical base64url.
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        var random = new Random(20261207);
+        var accepted = 0;
+        for (var length = 1; length <= 12; length++)
+        {
+            var data = new byte[length];
+            random.NextBytes(data);
+            var text = Base64Url.Encode(data);
+            foreach (var last in alphabet + "=+/ \n\u00e9")
+            {
+                var candidate = text[..^1] + last;
+                var canonical = Reference(candidate, alphabet);
+                Assert.True(canonical == Base64Url.TryDecode(candidate, out var decoded), $"'{candidate}': expected {(canonical ? "accepted" : "refused")}");
+                if (!canonical) continue;
+                accepted++;
+                Assert.Equal(candidate, Base64Url.Encode(decoded));
+            }
+        }
+        Assert.True(accepted > 12 * 4, "Too few candidates were canonical for the test to mean anything.");
+    }
+
+    private static bool Reference(string text, string alphabet)
+    {
+        if (text.Length % 4 == 1 || text.Any(c => !alphabet.Contains(c))) return false;
+        var standard = text.Replace('-', '+').Replace('_', '/');
+        var bytes = Convert.FromBase64String(standard + new string('=', (4 - text.Length % 4) % 4));
+        return Base64Url.Encode(bytes) == text;
+    }
+
     [Theory]
     [InlineData("AQ")] // missing padding
     [InlineData("AR==")] // non-zero trailing bits

@@ -206,6 +206,21 @@ public class JweTests
     }
 
     [Fact]
+    public void Ecdh_es_to_one_key_from_many_threads_gives_each_message_its_own_ephemeral_key_and_content()
+    {
+        // The recipient's .NET key object is pooled per public key (rented by one caller at a time): concurrent
+        // encryptions must still each get a fresh epk and decrypt to their own plaintext.
+        using var recipient = SoftwareEcKey.Generate(EcCurve.P256);
+        var messages = Enumerable.Range(0, 64).Select(i => TextEncoding.ASCII.GetBytes($"message {i}")).ToArray();
+
+        var compacts = new string[messages.Length];
+        Parallel.For(0, messages.Length, new ParallelOptions { MaxDegreeOfParallelism = 16 }, i => compacts[i] = Jwe.EncryptEcdhEs(messages[i], recipient.PublicKey));
+
+        Assert.Equal(messages.Length, compacts.Select(c => Segment(c, 0)).Distinct().Count());
+        for (var i = 0; i < messages.Length; i++) Assert.Equal(messages[i], JweCompact.Parse(compacts[i]).DecryptEcdhEs(recipient));
+    }
+
+    [Fact]
     public void Ecdh_es_party_infos_go_into_the_header_and_the_KDF()
     {
         using var recipient = SoftwareEcKey.Generate(EcCurve.P256);
