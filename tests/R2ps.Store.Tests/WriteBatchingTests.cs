@@ -140,6 +140,43 @@ public abstract class WriteBatchingTests(TestDatabaseProvider provider) : StoreS
     }
 
     [Fact]
+    public async Task Audit_rows_written_as_multi_row_inserts_read_back_exactly_and_in_their_order()
+    {
+        // More rows than one statement takes, with every nullable column null somewhere and text that SQL would choke
+        // on if it were spliced in rather than bound.
+        var ct = TestContext.Current.CancellationToken;
+        var (store, _) = await CreateStoreAsync();
+        await using var __ = store;
+        var rows = Enumerable.Range(0, AuditStatements.RowsPerStatement * 2 + 7).Select(i => new R2ps.Store.Data.AuditRow
+        {
+            TimeMs = 1_796_000_000_000 + i,
+            WorkerId = $"worker-{i % 3}",
+            RequestType = i % 2 == 0 ? "hsm_ecdsa" : "authenticate",
+            ClientId = i % 5 == 0 ? null : $"wallet-'{i}'; DROP TABLE r2ps_audit; --",
+            Kid = i % 7 == 0 ? null : $"kid-{i}",
+            Context = i % 4 == 0 ? null : "hsm",
+            Outcome = i % 3 == 0 ? "failure" : "success",
+            ErrorCode = i % 3 == 0 ? "ACCESS_DENIED" : null,
+            SessionRef = i % 6 == 0 ? null : $"s\u00e9ssion-{i}",
+            Detail = i % 2 == 0 ? null : $"detail \"{i}\" with {{braces}} and ? and $1",
+        }).ToList();
+
+        await using (var db = store.OpenContext())
+            await AuditStatements.InsertAsync(db, rows, ct);
+
+        await using var read = store.OpenContext();
+        var stored = await read.Audit.AsNoTracking().OrderBy(r => r.Id).ToListAsync(ct);
+        Assert.Equal(rows.Count, stored.Count);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (expected, actual) = (rows[i], stored[i]);
+            Assert.Equal(
+                (expected.TimeMs, expected.WorkerId, expected.RequestType, expected.ClientId, expected.Kid, expected.Context, expected.Outcome, expected.ErrorCode, expected.SessionRef, expected.Detail),
+                (actual.TimeMs, actual.WorkerId, actual.RequestType, actual.ClientId, actual.Kid, actual.Context, actual.Outcome, actual.ErrorCode, actual.SessionRef, actual.Detail));
+        }
+    }
+
+    [Fact]
     public async Task Unbatched_writes_keep_the_same_semantics()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -160,17 +160,15 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
                         }
                     }
 
-                    var audits = false;
+                    var audits = new List<AuditRow>(batch.Count);
                     for (var i = 0; i < batch.Count; i++)
                     {
                         // A ledger write's row is the one its nonce's outcome chose.
                         var row = batch[i].WhenReplayed is { } replayed && !results[i] ? replayed : batch[i].Audit;
-                        if (row is null) continue;
-                        db.Audit.Add(row);
-                        audits = true;
+                        if (row is not null) audits.Add(row);
                     }
 
-                    if (audits) await db.SaveChangesAsync(_stopping.Token).ConfigureAwait(false);
+                    await AuditStatements.InsertAsync(db, audits, _stopping.Token).ConfigureAwait(false);
                     await tx.CommitAsync(_stopping.Token).ConfigureAwait(false);
                 }
             }

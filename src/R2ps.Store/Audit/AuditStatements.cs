@@ -1,0 +1,78 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
+using R2ps.Store.Data;
+
+namespace R2ps.Store;
+
+/// <summary>
+/// Audit rows written as multi-row INSERTs, for the group commit: a batch of a few hundred rows through EF Core's change
+/// tracker and SQL generation cost a worker more than the database's own work. The table and column names come from the
+/// model's mapping (<see cref="R2psStoreDbContext"/>), so the statement cannot drift from it; ids are still the
+/// database's, ascending in the rows' order.
+/// </summary>
+internal static class AuditStatements
+{
+    /// <summary>Rows per statement: 10 parameters each stays far below SQLite's and PostgreSQL's parameter limits.</summary>
+    internal const int RowsPerStatement = 100;
+
+    // The inserted columns, in order, with how each row gives its value; the id is generated.
+    private static readonly (string Property, Func<AuditRow, object?> Value)[] Columns =
+    [
+        (nameof(AuditRow.TimeMs), r => r.TimeMs),
+        (nameof(AuditRow.WorkerId), r => r.WorkerId),
+        (nameof(AuditRow.RequestType), r => r.RequestType),
+        (nameof(AuditRow.ClientId), r => r.ClientId),
+        (nameof(AuditRow.Kid), r => r.Kid),
+        (nameof(AuditRow.Context), r => r.Context),
+        (nameof(AuditRow.Outcome), r => r.Outcome),
+        (nameof(AuditRow.ErrorCode), r => r.ErrorCode),
+        (nameof(AuditRow.SessionRef), r => r.SessionRef),
+        (nameof(AuditRow.Detail), r => r.Detail),
+    ];
+
+    public static async Task InsertAsync(R2psStoreDbContext db, IReadOnlyList<AuditRow> rows, CancellationToken cancellationToken)
+    {
+        var prefix = InsertPrefix(db);
+        for (var start = 0; start < rows.Count; start += RowsPerStatement)
+        {
+            var count = Math.Min(RowsPerStatement, rows.Count - start);
+            var sql = new StringBuilder(prefix);
+            var parameters = new object?[count * Columns.Length];
+            for (var r = 0; r < count; r++)
+            {
+                sql.Append(r == 0 ? "(" : ", (");
+                for (var c = 0; c < Columns.Length; c++)
+                {
+                    var index = r * Columns.Length + c;
+                    if (c > 0) sql.Append(", ");
+                    sql.Append('{').Append(index).Append('}');
+                    parameters[index] = Columns[c].Value(rows[start + r]); // null: EF Core binds SQL NULL
+                }
+                sql.Append(')');
+            }
+            await db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters!, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>"INSERT INTO table (columns…) VALUES ", names delimited for the provider, made once per model.</summary>
+    private static string InsertPrefix(R2psStoreDbContext db)
+    {
+        var model = db.Model;
+        lock (Prefixes)
+        {
+            if (Prefixes.TryGetValue(model, out var cached)) return cached;
+        }
+        var entity = model.FindEntityType(typeof(AuditRow)) ?? throw new InvalidOperationException("The store model has no audit rows.");
+        var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
+        var sql = db.GetService<ISqlGenerationHelper>();
+        var columns = Columns.Select(c => sql.DelimitIdentifier(entity.FindProperty(c.Property)!.GetColumnName(table)!));
+        var prefix = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", columns)}) VALUES ";
+        lock (Prefixes) Prefixes[model] = prefix;
+        return prefix;
+    }
+
+    private static readonly Dictionary<IModel, string> Prefixes = new(ReferenceEqualityComparer.Instance);
+}
