@@ -18,7 +18,7 @@ public abstract class TwoWorkerFlowTests(WorkerCluster cluster)
     public async Task Register_login_keys_on_every_curve_sign_ecdh_delete_and_close_across_two_workers()
     {
         var wallet = await cluster.RegisteredWalletAsync("135790", Ct);
-        using var session = await wallet.Wallet.LoginAsync("135790", task: "general", cancellationToken: Ct);
+        using var session = await LoginAcrossWorkersAsync(wallet, "135790");
 
         foreach (var curve in EcCurve.All)
             Assert.Equal(curve.Name, await session.GenerateKeyAsync(curve, Ct));
@@ -52,19 +52,34 @@ public abstract class TwoWorkerFlowTests(WorkerCluster cluster)
         var afterClose = await Assert.ThrowsAsync<R2psClientException>(() => session.ListKeysAsync(cancellationToken: Ct));
         Assert.Equal(ErrorCode.AccessDenied, afterClose.Code);
 
-        // Proof from the audit log: evaluate and finalize ran on different workers, and every later step on the other
-        // worker than the step before it — so the session lives in the shared saga, not in a worker.
+        // Proof from the audit log: the session's evaluate and finalize ran on different workers, and its signs on
+        // both — so the pending login and the session live in the shared saga, not in a worker.
         var audit = await cluster.AuditAsync(wallet.ClientId, Ct);
         Assert.Equal(wallet.Transport.Sent.Count, audit.Count);
         Assert.All(audit.Take(audit.Count - 1), e => Assert.Equal(AuditOutcome.Success, e.Outcome));
-        var login = audit.Where(e => e.RequestType == ServiceTypes.Authenticate).ToList();
-        Assert.Equal(2, login.Count);
+        var login = audit.Where(e => e.RequestType == ServiceTypes.Authenticate).TakeLast(2).ToList();
         Assert.NotEqual(login[0].WorkerId, login[1].WorkerId);
         Assert.All(audit, e => Assert.Contains(e.WorkerId, new[] { WorkerCluster.WorkerA, WorkerCluster.WorkerB }));
-        for (var i = 1; i < audit.Count; i++)
-            Assert.NotEqual(audit[i - 1].WorkerId, audit[i].WorkerId);
         Assert.Contains(audit, e => e.RequestType == ServiceTypes.HsmEcdsa && e.WorkerId == WorkerCluster.WorkerA);
         Assert.Contains(audit, e => e.RequestType == ServiceTypes.HsmEcdsa && e.WorkerId == WorkerCluster.WorkerB);
+    }
+
+    /// <summary>
+    /// A login whose evaluate and finalize ran on different workers. The workers' turn-taking makes that the rule, but
+    /// a worker acknowledges a request only after its reply has left: if that acknowledgement is still on its way when
+    /// the caller's next request arrives (a loaded machine; seen once in CI), the worker has no credit, is skipped, and
+    /// the other worker takes two in a row. Such a login is ended and done again, at most three times in all.
+    /// </summary>
+    private async Task<SignSession> LoginAcrossWorkersAsync(RecordingWallet wallet, string pin)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var session = await wallet.Wallet.LoginAsync(pin, task: "general", cancellationToken: Ct);
+            var login = (await cluster.AuditAsync(wallet.ClientId, Ct)).Where(e => e.RequestType == ServiceTypes.Authenticate).TakeLast(2).ToList();
+            if (login[0].WorkerId != login[1].WorkerId || attempt == 3) return session;
+            await session.CloseAsync(Ct);
+            session.Dispose();
+        }
     }
 
     [Fact]
