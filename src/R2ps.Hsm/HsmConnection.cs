@@ -267,14 +267,15 @@ public sealed class HsmConnection : IDisposable
     /// </summary>
     /// <remarks>
     /// SoftHSM2 2.6.1 (OSToken.cpp) re-reads the token directory only when the token's generation file differs from the
-    /// value it last saw, and creating an object commits that file: it adds one to what is on disk and remembers the sum.
-    /// A process that creates an object without having looked at the token since another process created one thus
-    /// takes in that count without the object, and does not see that object until a third process changes the token.
-    /// Two workers met it as "The key is unknown." for a key the other had just made. Any operation naming a token
-    /// object makes the module look first (C_GetAttributeValue checks the object, which indexes its token), and so does
-    /// C_FindObjectsInit; the per-request token-object use that used to do it by the way is gone with the in-memory
-    /// copies of the service keys. A creation in another process between this look and the creation is still missed;
-    /// that window is two PKCS#11 calls wide.
+    /// value it last saw, and creating or destroying an object commits that file: it adds one to what is on disk and
+    /// remembers the sum. A process that creates an object without having looked at the token since another process
+    /// created one thus takes in that count without the object, and does not see that object until a third process
+    /// changes the token. Two workers met it as "The key is unknown." for a key the other had just made. Any operation
+    /// naming a token object makes the module look first (C_GetAttributeValue checks the object, which indexes its
+    /// token), and so does C_FindObjectsInit; the per-request token-object use that used to do it by the way is gone
+    /// with the in-memory copies of the service keys. Destroying a client key needs no call here: the key is looked up
+    /// or re-checked on the token just before. A creation in another process between this look and the creation is
+    /// still missed; that window is two PKCS#11 calls wide.
     /// </remarks>
     internal void SeeOtherProcessesObjects(ISession session)
     {
