@@ -110,21 +110,27 @@ public abstract class TwoWorkerFlowTests(WorkerCluster cluster)
     {
         var wallet = await cluster.RegisteredWalletAsync("424242", Ct);
         using var session = await wallet.Wallet.LoginAsync("424242", cancellationToken: Ct);
-        await session.ListKeysAsync(cancellationToken: Ct);
-        var original = wallet.Transport.Sent[^1];
+        for (var attempt = 1; ; attempt++)
+        {
+            await session.ListKeysAsync(cancellationToken: Ct);
+            var original = wallet.Transport.Sent[^1];
 
-        // The very same envelope again, straight after: the next turn is the other worker's.
-        var replay = await cluster.Client.SendAsync(WorkerCluster.Context, original, Ct);
+            // The very same envelope again, straight after: the next turn is the other worker's (unless the first
+            // worker's acknowledgement lags, see LoginAcrossWorkersAsync; then a new pair is tried, three in all).
+            var replay = await cluster.Client.SendAsync(WorkerCluster.Context, original, Ct);
 
-        Assert.Equal(403, replay.Status);
-        Assert.Equal("ACCESS_DENIED", JsonDocument.Parse(replay.Body).RootElement.GetProperty("error_code").GetString());
-        var audit = await cluster.AuditAsync(wallet.ClientId, Ct);
-        var (served, denied) = (audit[^2], audit[^1]);
-        Assert.Equal(ServiceTypes.HsmListKeys, served.RequestType);
-        Assert.Equal(AuditOutcome.Success, served.Outcome);
-        Assert.Equal(ServiceTypes.HsmListKeys, denied.RequestType);
-        Assert.Equal("ACCESS_DENIED", denied.ErrorCode);
-        Assert.NotEqual(served.WorkerId, denied.WorkerId);
+            Assert.Equal(403, replay.Status);
+            Assert.Equal("ACCESS_DENIED", JsonDocument.Parse(replay.Body).RootElement.GetProperty("error_code").GetString());
+            var audit = await cluster.AuditAsync(wallet.ClientId, Ct);
+            var (served, denied) = (audit[^2], audit[^1]);
+            Assert.Equal(ServiceTypes.HsmListKeys, served.RequestType);
+            Assert.Equal(AuditOutcome.Success, served.Outcome);
+            Assert.Equal(ServiceTypes.HsmListKeys, denied.RequestType);
+            Assert.Equal("ACCESS_DENIED", denied.ErrorCode);
+            if (served.WorkerId == denied.WorkerId && attempt < 3) continue;
+            Assert.NotEqual(served.WorkerId, denied.WorkerId);
+            break;
+        }
     }
 }
 
