@@ -263,7 +263,7 @@ public sealed class HsmConnection : IDisposable
 
     /// <summary>
     /// Makes the module take in token objects other processes have created or destroyed, before this process creates
-    /// one. Call it right before creating a token object, under <see cref="Pkcs11Module.ObjectLifecycleLock"/>.
+    /// one. <see cref="RunSerialisedAsync{T}"/>, which every token-object creation goes through, calls it first.
     /// </summary>
     /// <remarks>
     /// SoftHSM2 2.6.1 (OSToken.cpp) re-reads the token directory only when the token's generation file differs from the
@@ -277,7 +277,7 @@ public sealed class HsmConnection : IDisposable
     /// or re-checked on the token just before. A creation in another process between this look and the creation is
     /// still missed; that window is two PKCS#11 calls wide.
     /// </remarks>
-    internal void SeeOtherProcessesObjects(ISession session)
+    private void SeeOtherProcessesObjects(ISession session)
     {
         if (Volatile.Read(ref _tokenAnchor) is { } anchor)
         {
@@ -299,10 +299,17 @@ public sealed class HsmConnection : IDisposable
         Pkcs11Mechanisms.FindObjects(session, nothing, 1);
     }
 
-    /// <summary>Runs a token-object creation or destruction, serialised process-wide (see <see cref="Pkcs11Module.ObjectLifecycleLock"/>).</summary>
+    /// <summary>
+    /// Runs a token-object creation or destruction, serialised process-wide (see <see cref="Pkcs11Module.ObjectLifecycleLock"/>),
+    /// after <see cref="SeeOtherProcessesObjects"/>: every creation through here first takes in other processes' objects.
+    /// </summary>
     internal ValueTask<T> RunSerialisedAsync<T>(Func<ISession, T> operation, CancellationToken cancellationToken = default) => RunAsync(session =>
     {
-        lock (_module.ObjectLifecycleLock) return operation(session);
+        lock (_module.ObjectLifecycleLock)
+        {
+            SeeOtherProcessesObjects(session);
+            return operation(session);
+        }
     }, cancellationToken);
 
     private void CheckEntry(GateEntry entry)

@@ -55,11 +55,7 @@ public sealed class HsmKeyService
         ArgumentNullException.ThrowIfNull(curve);
         var created = _time.GetUtcNow().ToUnixTimeSeconds();
         var label = ClientKeyLabel.Format(owner, created);
-        var (handle, publicKey) = await _connection.RunSerialisedAsync(session =>
-        {
-            _connection.SeeOtherProcessesObjects(session);
-            return GenerateKeyPair(session, curve, label);
-        }, cancellationToken).ConfigureAwait(false);
+        var (handle, publicKey) = await _connection.RunSerialisedAsync(session => GenerateKeyPair(session, curve, label), cancellationToken).ConfigureAwait(false);
         var info = new HsmKeyInfo(Hex.Encode(publicKey.ToCompressed()), curve, created, publicKey);
         _handles[info.Kid] = new ClientKey(handle, owner, info, System.Text.Encoding.UTF8.GetBytes(label), publicKey.ToCompressed());
         return info;

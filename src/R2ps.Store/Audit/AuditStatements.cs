@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -35,7 +36,8 @@ internal static class AuditStatements
 
     public static async Task InsertAsync(R2psStoreDbContext db, IReadOnlyList<AuditRow> rows, CancellationToken cancellationToken)
     {
-        var prefix = InsertPrefix(db);
+        if (rows.Count == 0) return;
+        var prefix = Prefixes.GetOrAdd(db.Model, static (_, context) => InsertPrefix(context), db);
         for (var start = 0; start < rows.Count; start += RowsPerStatement)
         {
             var count = Math.Min(RowsPerStatement, rows.Count - start);
@@ -57,22 +59,15 @@ internal static class AuditStatements
         }
     }
 
-    /// <summary>"INSERT INTO table (columns…) VALUES ", names delimited for the provider, made once per model.</summary>
+    /// <summary>"INSERT INTO table (columns…) VALUES ", names delimited for the provider; made once per model (<see cref="Prefixes"/>).</summary>
     private static string InsertPrefix(R2psStoreDbContext db)
     {
-        var model = db.Model;
-        lock (Prefixes)
-        {
-            if (Prefixes.TryGetValue(model, out var cached)) return cached;
-        }
-        var entity = model.FindEntityType(typeof(AuditRow)) ?? throw new InvalidOperationException("The store model has no audit rows.");
+        var entity = db.Model.FindEntityType(typeof(AuditRow)) ?? throw new InvalidOperationException("The store model has no audit rows.");
         var table = StoreObjectIdentifier.Table(entity.GetTableName()!, entity.GetSchema());
         var sql = db.GetService<ISqlGenerationHelper>();
         var columns = Columns.Select(c => sql.DelimitIdentifier(entity.FindProperty(c.Property)!.GetColumnName(table)!));
-        var prefix = $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", columns)}) VALUES ";
-        lock (Prefixes) Prefixes[model] = prefix;
-        return prefix;
+        return $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", columns)}) VALUES ";
     }
 
-    private static readonly Dictionary<IModel, string> Prefixes = new(ReferenceEqualityComparer.Instance);
+    private static readonly ConcurrentDictionary<IModel, string> Prefixes = new(ReferenceEqualityComparer.Instance);
 }
