@@ -222,6 +222,27 @@ public abstract class SignSessionPersistenceTests(TestDatabaseProvider backend)
         Assert.Equal(begins.Count, await db.SignSessions.CountAsync(Cancel));
     }
 
+    [Fact]
+    public async Task The_saga_load_is_compiled_once_per_model_and_reads_the_row_tracked()
+    {
+        using var database = await TempDatabase.CreateAsync(backend);
+        await using var provider = Provider(database);
+        var factory = provider.GetRequiredService<IDbContextFactory<SignSessionDbContext>>();
+        var id = await InsertRow(factory);
+
+        await using var first = await factory.CreateDbContextAsync(Cancel);
+        await using var second = await factory.CreateDbContextAsync(Cancel);
+        var load = R2ps.Sessions.Persistence.SagaLoadQuery<SignSessionState>.For(first);
+        // MassTransit makes a repository context per message: the compiled query must outlive it, or it compiles every time.
+        Assert.Same(load, R2ps.Sessions.Persistence.SagaLoadQuery<SignSessionState>.For(second));
+
+        var row = await load(second, id, Cancel);
+        Assert.NotNull(row);
+        Assert.Equal(id, row.CorrelationId);
+        Assert.Equal(EntityState.Unchanged, second.Entry(row).State); // tracked: the saga's save writes what the state machine changed
+        Assert.Null(await load(first, Guid.NewGuid(), Cancel));
+    }
+
     static ServiceProvider Provider(TempDatabase database)
     {
         var services = new ServiceCollection();

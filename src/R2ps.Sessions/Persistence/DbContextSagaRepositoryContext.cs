@@ -18,6 +18,7 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
     readonly DbContext _dbContext;
     readonly ConsumeContext<TMessage> _consumeContext;
     readonly ISagaConsumeContextFactory<DbContext, TSaga> _factory;
+    readonly Func<DbContext, Guid, CancellationToken, Task<TSaga?>> _loadById;
 
     // SQLite: saves take turns with the store's group commit on the same file instead of losing the race for its lock.
     readonly SemaphoreSlim? _writeGate;
@@ -28,6 +29,7 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
         : base(consumeContext, dbContext)
     {
         _dbContext = dbContext;
+        _loadById = SagaLoadQuery<TSaga>.For(dbContext);
         _consumeContext = consumeContext;
         _factory = factory;
         _writeGate = R2ps.Store.SqliteWriteGate.ForContext(dbContext.Database.ProviderName, dbContext.Database.GetConnectionString());
@@ -73,9 +75,7 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
     /// <summary>Loads (tracked) the instance with this correlation id; null when there is none.</summary>
     public async Task<SagaConsumeContext<TSaga, TMessage>> Load(Guid correlationId)
     {
-        var instance = await _dbContext.Set<TSaga>()
-            .SingleOrDefaultAsync(x => x.CorrelationId == correlationId, CancellationToken)
-            .ConfigureAwait(false);
+        var instance = await _loadById(_dbContext, correlationId, CancellationToken).ConfigureAwait(false);
         if (instance is null)
             return null!;
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
@@ -37,29 +38,38 @@ internal static class AuditStatements
     public static async Task InsertAsync(R2psStoreDbContext db, IReadOnlyList<AuditRow> rows, CancellationToken cancellationToken)
     {
         if (rows.Count == 0) return;
-        var prefix = Prefixes.GetOrAdd(db.Model, static (_, context) => InsertPrefix(context), db);
         for (var start = 0; start < rows.Count; start += RowsPerStatement)
         {
             var count = Math.Min(RowsPerStatement, rows.Count - start);
-            var sql = new StringBuilder(prefix);
             var parameters = new object?[count * Columns.Length];
             for (var r = 0; r < count; r++)
+            {
+                for (var c = 0; c < Columns.Length; c++)
+                    parameters[r * Columns.Length + c] = Columns[c].Value(rows[start + r]); // null: EF Core binds SQL NULL
+            }
+            await db.Database.ExecuteSqlRawAsync(Statement(db, count), parameters!, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The INSERT of <paramref name="count"/> rows with placeholders {0}…, made once per model and row count.</summary>
+    private static string Statement(R2psStoreDbContext db, int count) =>
+        Statements.GetOrAdd((db.Model, count), static (key, context) =>
+        {
+            var sql = new StringBuilder(InsertPrefix(context));
+            for (var r = 0; r < key.Count; r++)
             {
                 sql.Append(r == 0 ? "(" : ", (");
                 for (var c = 0; c < Columns.Length; c++)
                 {
-                    var index = r * Columns.Length + c;
                     if (c > 0) sql.Append(", ");
-                    sql.Append('{').Append(index).Append('}');
-                    parameters[index] = Columns[c].Value(rows[start + r]); // null: EF Core binds SQL NULL
+                    sql.Append('{').Append(r * Columns.Length + c).Append('}');
                 }
                 sql.Append(')');
             }
-            await db.Database.ExecuteSqlRawAsync(sql.ToString(), parameters!, cancellationToken).ConfigureAwait(false);
-        }
-    }
+            return sql.ToString();
+        }, db);
 
-    /// <summary>"INSERT INTO table (columns…) VALUES ", names delimited for the provider; made once per model (<see cref="Prefixes"/>).</summary>
+    /// <summary>"INSERT INTO table (columns…) VALUES ", names delimited for the provider.</summary>
     private static string InsertPrefix(R2psStoreDbContext db)
     {
         var entity = db.Model.FindEntityType(typeof(AuditRow)) ?? throw new InvalidOperationException("The store model has no audit rows.");
@@ -69,5 +79,13 @@ internal static class AuditStatements
         return $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", columns)}) VALUES ";
     }
 
-    private static readonly ConcurrentDictionary<IModel, string> Prefixes = new(ReferenceEqualityComparer.Instance);
+    // At most RowsPerStatement entries per model (one per row count); the model is compared by reference.
+    private static readonly ConcurrentDictionary<(IModel Model, int Count), string> Statements = new(new ModelAndCount());
+
+    private sealed class ModelAndCount : IEqualityComparer<(IModel Model, int Count)>
+    {
+        public bool Equals((IModel Model, int Count) x, (IModel Model, int Count) y) => ReferenceEquals(x.Model, y.Model) && x.Count == y.Count;
+
+        public int GetHashCode((IModel Model, int Count) key) => HashCode.Combine(RuntimeHelpers.GetHashCode(key.Model), key.Count);
+    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using R2ps.Store.Data;
 
 namespace R2ps.Store;
 
@@ -7,6 +8,12 @@ internal sealed class LoginAttemptStore(
     IDbContextFactory<R2psStoreDbContext> contexts, TimeProvider time, IOptions<StoreOptions> options, StoreWriteBatcher batcher)
     : StoreComponent(contexts, time, options), ILoginAttemptStore
 {
+    // Every login attempt reads its counter back after the charge: compiled once (no LINQ translation, query-cache lookup
+    // or funcletizer delegate per call). Per instance, like ClientRegistry's: a compiled query is bound to one model.
+    private readonly Func<R2psStoreDbContext, string, string, CancellationToken, Task<LoginAttemptRow>> _readCounter =
+        EF.CompileAsyncQuery((R2psStoreDbContext db, string clientId, string kid, CancellationToken _) =>
+            db.LoginAttempts.AsNoTracking().Single(a => a.ClientId == clientId && a.Kid == kid));
+
     public async Task<LoginChargeResult> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken)
     {
         Guard.Identifier(clientId, nameof(clientId));
@@ -33,7 +40,7 @@ internal sealed class LoginAttemptStore(
     }
 
     /// <summary>The charge's statements, in the caller's transaction.</summary>
-    private static async Task<LoginChargeResult> ChargeAsync(R2psStoreDbContext db, string clientId, string kid, long nowMs, long lockUntilMs, int max,
+    private async Task<LoginChargeResult> ChargeAsync(R2psStoreDbContext db, string clientId, string kid, long nowMs, long lockUntilMs, int max,
         CancellationToken cancellationToken)
     {
         // The check and the increment are one statement: the DO UPDATE runs only while no lockout is in force
@@ -69,9 +76,7 @@ internal sealed class LoginAttemptStore(
                 cancellationToken).ConfigureAwait(false);
         }
 
-        var row = await db.LoginAttempts.AsNoTracking()
-            .SingleAsync(a => a.ClientId == clientId && a.Kid == kid, cancellationToken)
-            .ConfigureAwait(false);
+        var row = await _readCounter(db, clientId, kid, cancellationToken).ConfigureAwait(false);
         return new LoginChargeResult(
             charged > 0,
             row.Failures,
