@@ -59,7 +59,7 @@ internal sealed class TempDatabase : IDisposable
         if (Path is null)
             return;
         SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        foreach (var suffix in new[] { "", "-wal", "-shm", R2ps.Store.SqliteWriteGate.LockFileSuffix })
             File.Delete(Path + suffix);
     }
 }

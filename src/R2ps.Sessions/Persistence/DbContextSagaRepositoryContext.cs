@@ -21,7 +21,10 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
     readonly Func<DbContext, Guid, CancellationToken, Task<TSaga?>> _loadById;
 
     // SQLite: saves take turns with the store's group commit on the same file instead of losing the race for its lock.
-    readonly SemaphoreSlim? _writeGate;
+    readonly R2ps.Store.SqliteWriteGate? _writeGate;
+
+    // How long a save waits for another process's turn: the context's command timeout (the saga's busy timeout, in seconds).
+    readonly TimeSpan _busyTimeout;
 
     /// <summary>Wraps the consume context of one message with the DbContext that serves it.</summary>
     public DbContextSagaRepositoryContext(DbContext dbContext, ConsumeContext<TMessage> consumeContext,
@@ -33,11 +36,12 @@ public sealed class DbContextSagaRepositoryContext<TSaga, TMessage> :
         _consumeContext = consumeContext;
         _factory = factory;
         _writeGate = R2ps.Store.SqliteWriteGate.ForContext(dbContext.Database.ProviderName, dbContext.Database.GetConnectionString());
+        _busyTimeout = TimeSpan.FromSeconds(dbContext.Database.GetCommandTimeout() ?? 30);
     }
 
     async Task SaveChangesAsync()
     {
-        using (await R2ps.Store.SqliteWriteGate.EnterAsync(_writeGate, CancellationToken).ConfigureAwait(false))
+        using (await R2ps.Store.SqliteWriteGate.EnterAsync(_writeGate, _busyTimeout, CancellationToken).ConfigureAwait(false))
             await _dbContext.SaveChangesAsync(CancellationToken).ConfigureAwait(false);
     }
 

@@ -30,7 +30,8 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
     private readonly Lazy<Task> _loop;
 
     // SQLite: each batch takes its turn with the saga's saves on the same file (SqliteWriteGate).
-    private readonly SemaphoreSlim? _writeGate;
+    private readonly SqliteWriteGate? _writeGate;
+    private readonly TimeSpan _busyTimeout;
 
     public StoreWriteBatcher(IDbContextFactory<R2psStoreDbContext> contexts, IOptions<StoreOptions> options)
     {
@@ -38,6 +39,7 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
         _contexts = contexts;
         _maxBatch = options.Value.MaxWriteBatchSize;
         _writeGate = SqliteWriteGate.For(options.Value.Provider, options.Value.ConnectionString);
+        _busyTimeout = options.Value.SqliteBusyTimeout;
         // Bounded: under overload the writers wait for room instead of queueing without limit.
         _queue = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.Value.WriteQueueCapacity)
         {
@@ -127,7 +129,7 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
         Exception?[]? failures = null;
         try
         {
-            using var turn = await SqliteWriteGate.EnterAsync(_writeGate, _stopping.Token).ConfigureAwait(false);
+            using var turn = await SqliteWriteGate.EnterAsync(_writeGate, _busyTimeout, _stopping.Token).ConfigureAwait(false);
             var db = await _contexts.CreateDbContextAsync(_stopping.Token).ConfigureAwait(false);
             await using (db.ConfigureAwait(false))
             {
