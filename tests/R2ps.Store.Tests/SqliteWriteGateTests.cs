@@ -114,6 +114,20 @@ public sealed class SqliteWriteGateTests
         (await SqliteWriteGate.EnterAsync(gate, Wait, ct).AsTask().WaitAsync(Wait, ct)).Dispose();
     }
 
+    [Fact]
+    public async Task A_gate_made_before_its_data_folder_exists_opens_the_lock_file_at_its_first_turn()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var folder = Path.Combine(Path.GetTempPath(), $"r2ps-gate-{Guid.NewGuid():N}");
+        var gate = new SqliteWriteGate(Path.Combine(folder, "store.db")); // as a host builds its writers before the folder is made
+
+        Directory.CreateDirectory(folder);
+        using (await SqliteWriteGate.EnterAsync(gate, Wait, ct)) { }
+
+        Assert.True(gate.ExcludesOtherProcesses);
+        Assert.True(File.Exists(Path.Combine(folder, "store.db" + SqliteWriteGate.LockFileSuffix)));
+    }
+
     private static string NewDatabaseFile()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"r2ps-gate-{Guid.NewGuid():N}");

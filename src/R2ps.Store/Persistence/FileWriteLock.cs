@@ -36,10 +36,17 @@ internal sealed partial class FileWriteLock : IDisposable
     public static FileWriteLock? TryOpen(string path)
     {
         if (!OperatingSystem.IsLinux()) return null; // the open flags below are Linux's values
-        // flock needs no write access: a folder shared with another user's process may give this one read only.
-        var fd = Open(path, OpenReadWrite | OpenCreate | OpenCloseOnExec, 0b110_100_100);
-        if (fd < 0) fd = Open(path, OpenReadOnly | OpenCloseOnExec, 0);
-        return fd < 0 ? null : new FileWriteLock(path, fd);
+        try
+        {
+            // flock needs no write access: a folder shared with another user's process may give this one read only.
+            var fd = Open(path, OpenReadWrite | OpenCreate | OpenCloseOnExec, 0b110_100_100);
+            if (fd < 0) fd = Open(path, OpenReadOnly | OpenCloseOnExec, 0);
+            return fd < 0 ? null : new FileWriteLock(path, fd);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return null; // a libc without these: the writers meet at SQLite's lock alone, never fail for want of this one
+        }
     }
 
     /// <summary>Takes the lock if no process holds it; false when one does.</summary>
