@@ -77,12 +77,8 @@ public sealed class SqliteWriteGateTests
     public async Task Another_process_holding_the_lock_file_is_waited_for_and_past_the_busy_timeout_the_wait_is_SQLITE_BUSY()
     {
         var ct = TestContext.Current.CancellationToken;
-        var file = NewDatabaseFile();
-        var gate = new SqliteWriteGate(file);
-
-        // util-linux's flock(1): another process, holding the lock the way a second worker's gate does.
-        using var holder = StartHolder(file + SqliteWriteGate.LockFileSuffix);
-        await WaitUntilHeldAsync(gate, ct);
+        var (gate, holder) = await HeldByAnotherProcessAsync(ct);
+        using var _ = holder;
 
         var busy = await Assert.ThrowsAsync<SqliteException>(async () => await SqliteWriteGate.EnterAsync(gate, TimeSpan.FromMilliseconds(300), ct));
         Assert.Equal(5, busy.SqliteErrorCode); // SQLITE_BUSY: what the saga's retry and the store already handle
@@ -102,10 +98,8 @@ public sealed class SqliteWriteGateTests
     public async Task A_cancelled_wait_gives_the_turn_back_once_the_other_process_lets_go()
     {
         var ct = TestContext.Current.CancellationToken;
-        var file = NewDatabaseFile();
-        var gate = new SqliteWriteGate(file);
-        using var holder = StartHolder(file + SqliteWriteGate.LockFileSuffix);
-        await WaitUntilHeldAsync(gate, ct);
+        var (gate, holder) = await HeldByAnotherProcessAsync(ct);
+        using var _ = holder;
 
         using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
             await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await SqliteWriteGate.EnterAsync(gate, Wait, cancel.Token));
@@ -135,7 +129,25 @@ public sealed class SqliteWriteGateTests
         return Path.Combine(folder, "store.db");
     }
 
-    private static LockHolder StartHolder(string lockFile) => new(lockFile);
+    /// <summary>
+    /// A gate on a new file whose lock util-linux's flock(1) holds from another process, the way a second worker's gate
+    /// does; returned once the lock is taken.
+    /// </summary>
+    private static async Task<(SqliteWriteGate Gate, LockHolder Holder)> HeldByAnotherProcessAsync(CancellationToken ct)
+    {
+        var gate = new SqliteWriteGate(NewDatabaseFile());
+        var lockFile = gate.DatabaseFile + SqliteWriteGate.LockFileSuffix;
+        var holder = new LockHolder(lockFile);
+        using var probe = FileWriteLock.TryOpen(lockFile) ?? throw new InvalidOperationException("The lock file did not open.");
+        for (var i = 0; i < 300; i++)
+        {
+            if (!probe.TryTake()) return (gate, holder);
+            probe.Release();
+            await Task.Delay(50, ct);
+        }
+        holder.Dispose();
+        throw new TimeoutException("flock(1) never took the lock.");
+    }
 
     /// <summary>flock(1) holding the lock file while it runs sleep; killed (with its child, which shares the lock) when let go.</summary>
     private sealed class LockHolder(string lockFile) : IDisposable
@@ -155,24 +167,5 @@ public sealed class SqliteWriteGateTests
             if (!_process.HasExited) Kill();
             _process.Dispose();
         }
-    }
-
-    /// <summary>Until the other process holds the lock: a third gate on the file finds it taken.</summary>
-    private static async Task WaitUntilHeldAsync(SqliteWriteGate gate, CancellationToken ct)
-    {
-        var probe = new SqliteWriteGate(gate.DatabaseFile);
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                (await SqliteWriteGate.EnterAsync(probe, TimeSpan.FromMilliseconds(50), ct)).Dispose();
-            }
-            catch (SqliteException)
-            {
-                return;
-            }
-            await Task.Delay(50, ct);
-        }
-        throw new TimeoutException("flock(1) never took the lock.");
     }
 }

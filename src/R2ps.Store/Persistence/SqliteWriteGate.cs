@@ -36,7 +36,7 @@ public sealed class SqliteWriteGate
     internal SqliteWriteGate(string databaseFile)
     {
         DatabaseFile = databaseFile;
-        _acrossProcesses = new(() => FileWriteLock.TryOpen(databaseFile + LockFileSuffix), LazyThreadSafetyMode.ExecutionAndPublication);
+        _acrossProcesses = new(() => FileWriteLock.TryOpen(databaseFile + LockFileSuffix));
     }
 
     /// <summary>The database file this gate is for.</summary>
