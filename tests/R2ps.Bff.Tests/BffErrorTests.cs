@@ -300,6 +300,25 @@ public sealed class BffErrorTests(EmbeddedBff system)
     }
 
     [Fact]
+    public async Task Body_of_exactly_the_limit_is_read_whole_and_judged_on_its_content_not_its_size()
+    {
+        // With Content-Length. (Chunked, Kestrel counts the chunk framing toward the same limit, so a chunked body must
+        // stay a little under it.)
+        using var http = system.CreateClient();
+        using var response = await PostJoseAsync(http, Service, new string('a', BffOptions.DefaultMaxBodyBytes), Ct);
+        // Not 413: the limit is inclusive. 400: the bytes are no compact JOSE.
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "ILLEGAL_REQUEST_DATA");
+    }
+
+    [Fact]
+    public async Task Empty_body_is_400()
+    {
+        using var http = system.CreateClient();
+        using var response = await PostJoseAsync(http, Service, string.Empty, Ct);
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "ILLEGAL_REQUEST_DATA");
+    }
+
+    [Fact]
     public async Task Service_call_as_application_json_is_415()
     {
         using var http = system.CreateClient();

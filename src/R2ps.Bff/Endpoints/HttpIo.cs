@@ -1,4 +1,3 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
@@ -58,21 +57,11 @@ internal static class HttpIo
         if (limit is { IsReadOnly: false })
             limit.MaxRequestBodySize = maxBytes;
 
-        var buffer = new ArrayBufferWriter<byte>(Math.Min(maxBytes, 16 * 1024));
-        while (true)
-        {
-            var memory = buffer.GetMemory(8192);
-            var read = await request.Body.ReadAsync(memory, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-                break;
-            buffer.Advance(read);
-            if (buffer.WrittenCount > maxBytes)
-                throw TooLarge(maxBytes);
-        }
-
-        if (buffer.WrittenCount == 0)
+        var body = await BoundedBody.ReadAsync(request.Body, request.ContentLength, maxBytes, cancellationToken).ConfigureAwait(false)
+            ?? throw TooLarge(maxBytes);
+        if (body.Length == 0)
             throw new R2psException(ErrorCode.IllegalRequestData, "The request body is empty.");
-        return buffer.WrittenSpan.ToArray();
+        return body;
     }
 
     /// <summary>The body as ASCII text (compact JOSE is ASCII); anything else → ILLEGAL_REQUEST_DATA.</summary>

@@ -136,6 +136,10 @@ internal static class BenchCommand
                     Markup.Escape(string.Join(", ", (load.Cpu ?? new Dictionary<string, TimeSpan>()).Keys.Select(k => $"{k} {Ms(load.CpuMsPer(k, LoadRun.Sign))} ms"))));
             }
 
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
+                "Managed allocation per sign in this process (whole workload, logins included): in process {0} KiB, end to end (BFF + wallets) {1} KiB",
+                r.InProcess.KibAllocatedPer(LoadRun.Sign).ToString("N1", CultureInfo.InvariantCulture), r.EndToEnd.KibAllocatedPer(LoadRun.Sign).ToString("N1", CultureInfo.InvariantCulture));
+
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]e2e signs/s ÷ in-process signs/s = {0}[/] ({1} ÷ {2}).",
                 Ratio(r.SignRatio), Rate(r.EndToEnd.PerSecond(LoadRun.Sign)), Rate(r.InProcess.PerSecond(LoadRun.Sign)));
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[bold]e2e signs/s ÷ echo round trips/s = {0}[/] ({1} ÷ {2}, same broker, {3} in flight; goal ≥ 0.6).",
@@ -178,6 +182,7 @@ internal static class BenchCommand
         ["errors"] = load.Errors,
         ["error_count"] = load.ErrorCount,
         ["cpu_ms_per_sign"] = load.Cpu?.ToDictionary(c => c.Key, c => load.CpuMsPer(c.Key, LoadRun.Sign), StringComparer.Ordinal) ?? [],
+        ["kib_allocated_per_sign"] = new Dictionary<string, double>(StringComparer.Ordinal) { [E2eBenchmark.CpuThisProcess] = load.KibAllocatedPer(LoadRun.Sign) },
     };
 
     private static Dictionary<string, object> EchoJson(LoadResult echo) => new()

@@ -73,9 +73,15 @@ public sealed record LatencySummary(long Count, double P50Ms, double P95Ms, doub
 /// <summary>What one load run measured: per operation type (<see cref="LoadRun.Operations"/>) and errors by code.</summary>
 /// <param name="Cpu">CPU time used during the timed part, by process group (in-process: this process; e2e: the workers, and
 /// this process = BFF + wallets): on a shared machine CPU per operation is steadier than a rate.</param>
+/// <param name="AllocatedBytes">Bytes this process allocated on the managed heap during the timed part (in-process: the
+/// service core and the wallets; e2e: the BFF and the wallets): unlike time, it does not move with the machine's load.</param>
 public sealed record LoadResult(TimeSpan Elapsed, IReadOnlyDictionary<string, LatencySummary> Operations, IReadOnlyDictionary<string, long> Errors,
-    IReadOnlyDictionary<string, TimeSpan>? Cpu = null)
+    IReadOnlyDictionary<string, TimeSpan>? Cpu = null, long? AllocatedBytes = null)
 {
+    /// <summary>KiB this process allocated per <paramref name="operation"/> (the whole workload's, logins included); 0 when not measured.</summary>
+    public double KibAllocatedPer(string operation) =>
+        AllocatedBytes is { } bytes && Count(operation) is > 0 and var n ? bytes / 1024.0 / n : 0;
+
     /// <summary>CPU milliseconds of <paramref name="group"/> per <paramref name="operation"/> (the whole workload's CPU, logins included).</summary>
     public double CpuMsPer(string group, string operation) =>
         Cpu is not null && Cpu.TryGetValue(group, out var cpu) && Count(operation) is > 0 and var n ? cpu.TotalMilliseconds / n : 0;
@@ -112,6 +118,7 @@ public static class LoadRun
         Action<string> progress, CancellationToken cancellationToken, Func<IReadOnlyDictionary<string, TimeSpan>>? cpuProbe = null)
     {
         var cpuBefore = cpuProbe?.Invoke();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var counters = new Counters();
         var errors = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var start = Stopwatch.GetTimestamp();
@@ -122,6 +129,7 @@ public static class LoadRun
         var recorded = await Task.WhenAll(loops).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(start);
         var cpuAfter = cpuProbe?.Invoke();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         await progressStop.CancelAsync().ConfigureAwait(false);
         await reporter.ConfigureAwait(false);
 
@@ -129,7 +137,7 @@ public static class LoadRun
         var cpu = cpuBefore is null || cpuAfter is null
             ? null
             : cpuAfter.ToDictionary(c => c.Key, c => c.Value - cpuBefore.GetValueOrDefault(c.Key), StringComparer.Ordinal);
-        return new LoadResult(elapsed, summaries, new SortedDictionary<string, long>(errors, StringComparer.Ordinal), cpu);
+        return new LoadResult(elapsed, summaries, new SortedDictionary<string, long>(errors, StringComparer.Ordinal), cpu, allocated);
     }
 
     private static async Task<Dictionary<string, List<long>>> LoopAsync(BenchWallet wallet, long deadline, int signsPerLogin, Counters counters,

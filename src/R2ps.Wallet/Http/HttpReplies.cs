@@ -12,22 +12,12 @@ internal static class HttpReplies
     /// <summary>The body as text, at most <paramref name="maxBytes"/> (a larger answer is refused, not buffered).</summary>
     public static async Task<string> ReadBodyAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
     {
-        if (response.Content.Headers.ContentLength > maxBytes)
-            throw new R2psClientException($"The BFF's answer exceeds {maxBytes} bytes.");
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[8192];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                buffer.Write(chunk, 0, read);
-                if (buffer.Length > maxBytes)
-                    throw new R2psClientException($"The BFF's answer exceeds {maxBytes} bytes.");
-            }
-
-            return System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+            var body = await BoundedBody.ReadAsync(stream, response.Content.Headers.ContentLength, maxBytes, cancellationToken).ConfigureAwait(false)
+                ?? throw new R2psClientException($"The BFF's answer exceeds {maxBytes} bytes.");
+            return System.Text.Encoding.UTF8.GetString(body);
         }
     }
 
