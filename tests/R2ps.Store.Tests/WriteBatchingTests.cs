@@ -49,6 +49,28 @@ public abstract class WriteBatchingTests(TestDatabaseProvider provider) : StoreS
     }
 
     [Fact]
+    public async Task Nonces_sent_together_each_get_their_own_outcome_taken_over_refused_or_recorded()
+    {
+        // One command serves a batch's nonces, bound anew for each: an expired row is taken over, a live one refused and
+        // a new one recorded, whichever batches they land in.
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync();
+        await using var _ = store;
+        var nonces = worker.GetRequiredService<INonceCache>();
+        Assert.True(await nonces.TryRecordAsync("wallet-1", "expires-first", TestStore.Start.AddSeconds(10), ct));
+        Assert.True(await nonces.TryRecordAsync("wallet-1", "still-live", TestStore.Start.AddSeconds(60), ct));
+        store.Clock.Advance(TimeSpan.FromSeconds(30));
+
+        var later = TestStore.Start.AddSeconds(90);
+        var uses = new[] { ("wallet-1", "expires-first"), ("wallet-1", "still-live"), ("wallet-1", "new"), ("wallet-2", "still-live") };
+        var results = await Task.WhenAll(uses.Select(u => Task.Run(() => nonces.TryRecordAsync(u.Item1, u.Item2, later, ct), ct)));
+
+        Assert.Equal([true, false, true, true], results);
+        foreach (var (clientId, nonce) in uses)
+            Assert.False(await nonces.TryRecordAsync(clientId, nonce, later, ct));
+    }
+
+    [Fact]
     public async Task A_write_is_committed_when_its_call_returns()
     {
         var ct = TestContext.Current.CancellationToken;

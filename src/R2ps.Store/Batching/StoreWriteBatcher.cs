@@ -137,10 +137,19 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
                 var tx = await db.Database.BeginTransactionAsync(_stopping.Token).ConfigureAwait(false);
                 await using (tx.ConfigureAwait(false))
                 {
-                    for (var i = 0; i < batch.Count; i++)
+                    NonceStatements.Batch? nonces = null;
+                    try
                     {
-                        if (batch[i].Nonce is not { } n) continue;
-                        results[i] = await NonceStatements.InsertIfAbsentAsync(db, n.ClientId, n.Nonce, n.ExpiresMs, n.NowMs, _stopping.Token).ConfigureAwait(false);
+                        for (var i = 0; i < batch.Count; i++)
+                        {
+                            if (batch[i].Nonce is not { } n) continue;
+                            nonces ??= new NonceStatements.Batch(db, tx);
+                            results[i] = await nonces.InsertIfAbsentAsync(n.ClientId, n.Nonce, n.ExpiresMs, n.NowMs, _stopping.Token).ConfigureAwait(false);
+                        }
+                    }
+                    finally
+                    {
+                        nonces?.Dispose();
                     }
 
                     for (var i = 0; i < batch.Count; i++)
