@@ -137,19 +137,13 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
                 var tx = await db.Database.BeginTransactionAsync(_stopping.Token).ConfigureAwait(false);
                 await using (tx.ConfigureAwait(false))
                 {
-                    NonceStatements.Batch? nonces = null;
-                    try
+                    using (var nonces = batch.Exists(w => w.Nonce is not null) ? new NonceStatements.Batch(db, tx) : null)
                     {
                         for (var i = 0; i < batch.Count; i++)
                         {
                             if (batch[i].Nonce is not { } n) continue;
-                            nonces ??= new NonceStatements.Batch(db, tx);
-                            results[i] = await nonces.InsertIfAbsentAsync(n.ClientId, n.Nonce, n.ExpiresMs, n.NowMs, _stopping.Token).ConfigureAwait(false);
+                            results[i] = await nonces!.InsertIfAbsentAsync(n.ClientId, n.Nonce, n.ExpiresMs, n.NowMs, _stopping.Token).ConfigureAwait(false);
                         }
-                    }
-                    finally
-                    {
-                        nonces?.Dispose();
                     }
 
                     for (var i = 0; i < batch.Count; i++)

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -32,11 +31,12 @@ internal static class NonceStatements
     /// </summary>
     public sealed class Batch : IDisposable
     {
-        private static readonly string[] ParameterNames = ["@client_id", "@nonce", "@expires_ms", "@now_ms"];
-
         // @-named parameters, which SQLite and PostgreSQL both take, in place of EF Core's {0} ….
-        private static readonly string Sql = ParameterNames.Select((name, i) => (name, i))
-            .Aggregate(InsertIfAbsentSql, (sql, p) => sql.Replace("{" + p.i.ToString(CultureInfo.InvariantCulture) + "}", p.name, StringComparison.Ordinal));
+        private static readonly string Sql = InsertIfAbsentSql
+            .Replace("{0}", "@client_id", StringComparison.Ordinal)
+            .Replace("{1}", "@nonce", StringComparison.Ordinal)
+            .Replace("{2}", "@expires_ms", StringComparison.Ordinal)
+            .Replace("{3}", "@now_ms", StringComparison.Ordinal);
 
         private readonly DbCommand _command;
         private readonly DbParameter _clientId;
@@ -55,10 +55,10 @@ internal static class NonceStatements
             // On SQLite the command timeout is also how long a statement waits for the write lock (busy timeout).
             if (db.Database.GetCommandTimeout() is { } seconds)
                 _command.CommandTimeout = seconds;
-            _clientId = Add(ParameterNames[0]);
-            _nonce = Add(ParameterNames[1]);
-            _expiresMs = Add(ParameterNames[2]);
-            _nowMs = Add(ParameterNames[3]);
+            _clientId = Add("@client_id");
+            _nonce = Add("@nonce");
+            _expiresMs = Add("@expires_ms");
+            _nowMs = Add("@now_ms");
         }
 
         /// <summary>As <see cref="NonceStatements.InsertIfAbsentAsync"/>: true when recorded, false for a live duplicate.</summary>
