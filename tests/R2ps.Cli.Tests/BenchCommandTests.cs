@@ -16,6 +16,9 @@ public class BenchCommandTests
         Assert.Equal(3, root.GetProperty("iterations").GetInt32());
         Assert.True(root.GetProperty("server_login_ms").GetDouble() > 0);
         Assert.True(root.GetProperty("login_to_scalar_multiplication_ratio").GetDouble() > 0);
+        // Which multiply the process uses, and BouncyCastle's own timed beside it (the ratio between the two).
+        Assert.Contains(root.GetProperty("scalar_multiplier").GetString(), new[] { "OpenSSL", "BouncyCastle" });
+        Assert.True(root.GetProperty("bouncycastle_scalar_multiplication_ms").GetDouble() > 0);
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Org.BouncyCastle.Math.EC.Multiplier;
 using R2ps.Crypto.Ec;
 using BcBigInteger = Org.BouncyCastle.Math.BigInteger;
 using BcPoint = Org.BouncyCastle.Math.EC.ECPoint;
@@ -12,8 +11,6 @@ namespace R2ps.Crypto.Opaque;
 /// </summary>
 internal static class P256Group
 {
-    private static readonly FixedPointCombMultiplier GeneratorMultiplier = new();
-
     public const int ElementSize = 33;
     public const int ScalarSize = 32;
 
@@ -50,11 +47,10 @@ internal static class P256Group
 
     public static byte[] SerializeScalar(BcBigInteger scalar) => BigIntegers.AsFixedWidth(scalar, ScalarSize);
 
-    public static BcPoint Multiply(BcPoint point, BcBigInteger scalar) => point.Multiply(scalar).Normalize();
+    public static BcPoint Multiply(BcPoint point, BcBigInteger scalar) => EcCurve.P256.Multiply(point, scalar);
 
     /// <summary>k·P for a long-lived secret k on a chosen point, with scalar blinding (see <see cref="EcCurve.MultiplySecret"/>).</summary>
     public static BcPoint MultiplySecret(BcPoint point, BcBigInteger scalar) => EcCurve.P256.MultiplySecret(point, scalar);
 
-    /// <summary>k·G with a fixed-point comb (its table is cached on G): about twice as fast as the generic wNAF.</summary>
-    public static BcPoint MultiplyGenerator(BcBigInteger scalar) => GeneratorMultiplier.Multiply(EcCurve.P256.Parameters.G, scalar).Normalize();
+    public static BcPoint MultiplyGenerator(BcBigInteger scalar) => EcCurve.P256.MultiplyGenerator(scalar);
 }
