@@ -54,7 +54,7 @@ public class BenchE2eCommandTests
     public async Task Bench_e2e_signs_through_the_bff_and_a_worker_process_without_errors_and_reports_the_in_process_ratio()
     {
         // A private RabbitMQ node, one worker process, the BFF on loopback; no timing is asserted, only that work was done.
-        var (exit, output, error) = await CliRunner.RunAsync("bench", "e2e", "--seconds", "2", "--wallets", "2", "--workers", "1", "--signs-per-login", "5", "--json");
+        var (exit, output, error) = await CliRunner.RunAsync("bench", "e2e", "--seconds", "2", "--wallets", "2", "--workers", "1", "--signs-per-login", "5", "--breakdown", "--json");
 
         Assert.True(exit == 0, error);
         using var json = JsonDocument.Parse(output);
@@ -86,6 +86,17 @@ public class BenchE2eCommandTests
         foreach (var echo in new[] { "echo", "echo_quorum_queue" })
             Assert.True(root.GetProperty(echo).GetProperty("round_trips").GetInt64() > 0, echo);
         Assert.True(root.GetProperty("e2e_sign_to_quorum_echo_ratio").GetDouble() > 0);
+
+        // --breakdown: the service core's spans in process; end to end, the wallets' HTTP calls, the BFF's handling of
+        // them and its sends to the request queue, one of each per request.
+        var requests = root.GetProperty("e2e").GetProperty("latency_ms").EnumerateObject().Sum(o => o.Value.GetProperty("count").GetInt64());
+        Assert.Contains(Lines("in_process_breakdown"), line => line.Name.StartsWith("span R2PS ", StringComparison.Ordinal) && line.Count > 0);
+        var endToEnd = Lines("e2e_breakdown");
+        foreach (var span in new[] { "span System.Net.Http: POST", "span Microsoft.AspNetCore: Microsoft.AspNetCore.Hosting.HttpRequestIn", "span MassTransit: r2ps-hsm send" })
+            Assert.True(endToEnd.Single(line => line.Name == span).Count >= requests, span);
+
+        List<(string Name, long Count)> Lines(string property) =>
+            [.. root.GetProperty(property).EnumerateArray().Select(line => (line.GetProperty("name").GetString()!, line.GetProperty("count").GetInt64()))];
     }
 
     [Fact]

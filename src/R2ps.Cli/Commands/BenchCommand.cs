@@ -54,7 +54,7 @@ internal static class BenchCommand
         {
             if (r.GetValueOrDefault<double>() is < 0 or > 600) r.AddError("--warmup must be between 0 and 600.");
         });
-        var breakdown = new Option<bool>("--breakdown") { Description = "Report where the in-process run's time went: the service's spans and the store calls by operation (listening makes the spans start, so it costs a little)." };
+        var breakdown = new Option<bool>("--breakdown") { Description = "Report where the time went: in process, the service's spans and the store calls by operation; end to end, this process's (the wallets' HTTP calls, the BFF's HTTP handling and its sends to the broker). Listening makes the spans start, so it costs a little." };
         var json = CommonOptions.Json();
         var command = new Command("e2e", "Wallets over HTTP → BFF (device sessions) → RabbitMQ → worker processes: logins/s, signs/s, p50/p95/p99 per operation and errors by code; and in the same run the same workload on the service core in process (no HTTP, no broker), and bare MassTransit request/reply on the same broker, as ratios.")
         {
@@ -88,14 +88,8 @@ internal static class BenchCommand
                     ["e2e_to_in_process_sign_ratio"] = r.SignRatio,
                     ["e2e_sign_to_echo_ratio"] = r.EchoRatio,
                     ["e2e_sign_to_quorum_echo_ratio"] = r.QuorumEchoRatio,
-                    ["in_process_breakdown"] = r.InProcessBreakdown?.Select(h => new Dictionary<string, object>
-                    {
-                        ["name"] = h.Name,
-                        ["count"] = h.Count,
-                        ["mean_ms"] = h.MeanMs,
-                        ["total_ms"] = h.TotalMs,
-                        ["per_sign_ms"] = PerSign(h, r.InProcess),
-                    }).ToList(),
+                    ["in_process_breakdown"] = BreakdownJson(r.InProcessBreakdown, r.InProcess),
+                    ["e2e_breakdown"] = BreakdownJson(r.EndToEndBreakdown, r.EndToEnd),
                 }));
                 return 0;
             }
@@ -116,13 +110,8 @@ internal static class BenchCommand
                     Ms(q.P50Ms), Ms(q.P95Ms), Ms(q.P99Ms), Ms(q.MaxMs));
             }
             AnsiConsole.Write(table);
-            if (r.InProcessBreakdown is { } hops)
-            {
-                var breakdownTable = new Table().AddColumns("In-process span / timed call", "count", "mean ms", "total ms", "ms per sign");
-                foreach (var h in hops)
-                    breakdownTable.AddRow(Markup.Escape(h.Name), h.Count.ToString("N0", CultureInfo.InvariantCulture), Ms(h.MeanMs), Ms(h.TotalMs), Ms(PerSign(h, r.InProcess)));
-                AnsiConsole.Write(breakdownTable);
-            }
+            BreakdownTable("In-process span / timed call", r.InProcessBreakdown, r.InProcess);
+            BreakdownTable("End-to-end span in this process (wallets + BFF)", r.EndToEndBreakdown, r.EndToEnd);
             foreach (var (path, load) in new[] { ("in process", r.InProcess), ("end to end", r.EndToEnd) })
             {
                 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "Errors {0}: {1}", path, load.ErrorCount == 0
@@ -201,6 +190,25 @@ internal static class BenchCommand
     private static double PerSign(HopTiming hop, LoadResult load) => load.Count(LoadRun.Sign) is > 0 and var signs ? hop.TotalMs / signs : 0;
 
     private static string Ms(double ms) => ms.ToString("0.00", CultureInfo.InvariantCulture);
+
+    private static List<Dictionary<string, object>>? BreakdownJson(IReadOnlyList<HopTiming>? hops, LoadResult load) =>
+        hops?.Select(h => new Dictionary<string, object>
+        {
+            ["name"] = h.Name,
+            ["count"] = h.Count,
+            ["mean_ms"] = h.MeanMs,
+            ["total_ms"] = h.TotalMs,
+            ["per_sign_ms"] = PerSign(h, load),
+        }).ToList();
+
+    private static void BreakdownTable(string title, IReadOnlyList<HopTiming>? hops, LoadResult load)
+    {
+        if (hops is null) return;
+        var table = new Table().AddColumns(title, "count", "mean ms", "total ms", "ms per sign");
+        foreach (var h in hops)
+            table.AddRow(Markup.Escape(h.Name), h.Count.ToString("N0", CultureInfo.InvariantCulture), Ms(h.MeanMs), Ms(h.TotalMs), Ms(PerSign(h, load)));
+        AnsiConsole.Write(table);
+    }
 
     private static void LoadRows(Table table, string path, LoadResult load)
     {

@@ -10,7 +10,8 @@ namespace R2ps.Tools.Benchmarks;
 /// <param name="Duration">Timed part of each of the two measurements.</param>
 /// <param name="SignsPerLogin">Signs in one session before the wallet ends it and logs in again.</param>
 /// <param name="RabbitMq">A broker to use; null starts a private node for the run.</param>
-/// <param name="Breakdown">Listen to the service's spans and store timings during the in-process run and report where its time went.</param>
+/// <param name="Breakdown">Listen to the spans and store timings of this process during the in-process run (the service core) and the
+/// end-to-end run (the wallets and the BFF) and report where their time went.</param>
 public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, int SignsPerLogin, Uri? RabbitMq, bool Breakdown = false)
 {
     /// <summary>
@@ -24,9 +25,11 @@ public sealed record E2eSettings(int Wallets, int Workers, TimeSpan Duration, in
 /// <summary>The four measurements of one run (in process, end to end, the two echoes) and the machine they ran on.</summary>
 /// <param name="Echo">Bare MassTransit request/reply on the same broker, <see cref="E2eSettings.Wallets"/> in flight.</param>
 /// <param name="InProcessBreakdown">Per span and store call of the in-process run, when asked for; else null.</param>
+/// <param name="EndToEndBreakdown">Per span of this process (wallets and BFF) in the end-to-end run, when asked for; else null.</param>
 /// <param name="QuorumEcho">The same echo on a durable quorum queue, the request queue's kind.</param>
 public sealed record E2eResult(E2eSettings Settings, string Broker, LoadResult EndToEnd, LoadResult InProcess, LoadResult Echo, int ProcessorCount,
-    double? LoadAverageAtStart, IReadOnlyList<HopTiming>? InProcessBreakdown = null, LoadResult? QuorumEcho = null)
+    double? LoadAverageAtStart, IReadOnlyList<HopTiming>? InProcessBreakdown = null, LoadResult? QuorumEcho = null,
+    IReadOnlyList<HopTiming>? EndToEndBreakdown = null)
 {
     /// <summary>End-to-end signs/s ÷ in-process signs/s: what HTTP, device sessions, the broker and the process hops cost.</summary>
     public double SignRatio => InProcess.PerSecond(LoadRun.Sign) is > 0 and var baseline ? EndToEnd.PerSecond(LoadRun.Sign) / baseline : 0;
@@ -71,8 +74,9 @@ public static class E2eBenchmark
 
         LoadResult inProcess;
         IReadOnlyList<HopTiming>? breakdown = null;
+        IReadOnlyList<HopTiming>? endToEndBreakdown = null;
         progress("In-process baseline: starting the service core (in-memory bus, SQLite, SoftHSM2)");
-        using (var hops = settings.Breakdown ? new HopBreakdown() : null)
+        using (var hops = settings.Breakdown ? new HopBreakdown(HopBreakdown.InProcessSources) : null)
         {
             var target = await InProcessTarget.StartAsync(baselineToken, folder.UserPinFile, Path.Combine(folder.Directory, "in-process.db"), HsmSessions, cancellationToken)
                 .ConfigureAwait(false);
@@ -94,9 +98,14 @@ public static class E2eBenchmark
         await using (cluster.ConfigureAwait(false))
         {
             broker = cluster.BrokerDescription;
-            endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken, null,
-                () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuWorkers] = cluster.WorkersCpu(), [CpuThisProcess] = ThisProcessCpu() })
-                .ConfigureAwait(false);
+            // Detached before the echo runs, whose MassTransit spans are not the request path's.
+            using (var hops = settings.Breakdown ? new HopBreakdown(HopBreakdown.BffSideSources, nameSources: true) : null)
+            {
+                endToEnd = await MeasureAsync(settings, "e2e", cluster.CreateWalletAsync, progress, cancellationToken, () => hops?.Reset(),
+                    () => new Dictionary<string, TimeSpan>(StringComparer.Ordinal) { [CpuWorkers] = cluster.WorkersCpu(), [CpuThisProcess] = ThisProcessCpu() })
+                    .ConfigureAwait(false);
+                endToEndBreakdown = hops?.Snapshot();
+            }
             if (cluster.DeadWorkerReport() is { } dead) throw new InvalidOperationException(dead);
             // A 500 is a worker's fault; its log is the only place that says which (the run itself only counts codes).
             if (endToEnd.Errors.ContainsKey("SERVER_ERROR") && cluster.WorkerFaultReport() is { Length: > 0 } faults)
@@ -106,7 +115,7 @@ public static class E2eBenchmark
             progress("Stopping the BFF, the workers and the broker");
         }
 
-        return new E2eResult(settings, broker, endToEnd, inProcess, echo, Environment.ProcessorCount, loadAverage, breakdown, quorumEcho);
+        return new E2eResult(settings, broker, endToEnd, inProcess, echo, Environment.ProcessorCount, loadAverage, breakdown, quorumEcho, endToEndBreakdown);
     }
 
     private static async Task<LoadResult> MeasureAsync(E2eSettings settings, string label, Func<CancellationToken, Task<BenchWallet>> createWallet,

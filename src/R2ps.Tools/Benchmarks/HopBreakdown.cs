@@ -8,28 +8,43 @@ namespace R2ps.Tools.Benchmarks;
 public sealed record HopTiming(string Name, long Count, double MeanMs, double TotalMs);
 
 /// <summary>
-/// Where the time of the in-process run goes, from the telemetry the code already emits (no profiler): the service's
-/// spans (request by type, HSM operations), the worker's (sign-session read, store calls by operation via the
-/// <c>r2ps.store.duration</c> histogram), the HSM session-pool wait, and MassTransit's spans (the saga's commands).
+/// Where a run's time goes, from the telemetry the code already emits (no profiler), in this process.
+/// In process (<see cref="InProcessSources"/>): the service's spans (request by type, HSM operations), the worker's
+/// (sign-session read, store calls by operation via the <c>r2ps.store.duration</c> histogram), the HSM session-pool
+/// wait, and MassTransit's spans (the saga's commands). End to end (<see cref="BffSideSources"/>), this process holds the
+/// wallets and the BFF: the wallets' HTTP calls, the BFF's HTTP handling and its MassTransit sends and reply receipts;
+/// the HTTP call less the BFF's handling is the loopback hop, the handling less its send is the BFF's own work and its
+/// wait for the workers' answer.
 /// Listening makes the spans start, so it is only attached when <c>--breakdown</c> asks for it. Wall time, not CPU:
 /// under load a store call's time includes its wait for the database lock, which is the point.
 /// </summary>
 internal sealed class HopBreakdown : IDisposable
 {
-    private static readonly HashSet<string> Sources = new(StringComparer.Ordinal) { "R2ps.Service", "R2ps.Worker", "MassTransit" };
+    /// <summary>The service core's and the saga's spans, for the in-process run.</summary>
+    public static readonly IReadOnlySet<string> InProcessSources = new HashSet<string>(StringComparer.Ordinal) { "R2ps.Service", "R2ps.Worker", "MassTransit" };
+
+    /// <summary>HttpClient's (the wallets), ASP.NET Core's (the BFF) and MassTransit's (the BFF's requests) spans.</summary>
+    public static readonly IReadOnlySet<string> BffSideSources = new HashSet<string>(StringComparer.Ordinal) { "System.Net.Http", "Microsoft.AspNetCore", "MassTransit" };
+
     private static readonly HashSet<string> Instruments = new(StringComparer.Ordinal) { "r2ps.store.duration", "r2ps.hsm.session.wait" };
 
     private readonly ConcurrentDictionary<string, Accumulator> _timings = new(StringComparer.Ordinal);
     private readonly ActivityListener _activities;
     private readonly MeterListener _meters;
 
-    public HopBreakdown()
+    /// <param name="sources">The activity sources to listen to.</param>
+    /// <param name="nameSources">Prefix each span with its source's name (HttpClient's and ASP.NET Core's spans are
+    /// named after the HTTP method and route alone).</param>
+    public HopBreakdown(IReadOnlySet<string> sources, bool nameSources = false)
     {
+        ArgumentNullException.ThrowIfNull(sources);
         _activities = new ActivityListener
         {
-            ShouldListenTo = source => Sources.Contains(source.Name),
+            ShouldListenTo = source => sources.Contains(source.Name),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = activity => Add("span " + activity.DisplayName, activity.Duration.TotalMilliseconds),
+            ActivityStopped = activity => Add(
+                nameSources ? $"span {activity.Source.Name}: {activity.DisplayName}" : "span " + activity.DisplayName,
+                activity.Duration.TotalMilliseconds),
         };
         ActivitySource.AddActivityListener(_activities);
         _meters = new MeterListener
