@@ -187,8 +187,9 @@ public sealed class EcCurve
 
     /// <summary>
     /// k·P (k·G when <paramref name="point"/> is null) in OpenSSL, or null where it cannot be: no libcrypto 3, or a
-    /// scalar outside 1..2^(8·field size) (BouncyCastle takes those, as before). The byte copies of k and of the product
-    /// are zeroed here; the product may be a shared secret (ECDH, OPAQUE's 3DH).
+    /// scalar outside 1..2^(8·field size) (BouncyCastle takes those, as before). The byte copies made here are zeroed:
+    /// k; the product, which may be a shared secret (ECDH, OPAQUE's 3DH); and the point, which may be one too (PIN
+    /// hardening multiplies the PIN's hash-to-curve point).
     /// </summary>
     private BcPoint? MultiplyInOpenSsl(BcPoint? point, BigInteger scalar)
     {
@@ -210,6 +211,7 @@ public sealed class EcCurve
         {
             CryptographicOperations.ZeroMemory(k);
             CryptographicOperations.ZeroMemory(product);
+            if (encoded is not null) CryptographicOperations.ZeroMemory(encoded);
         }
     }
 
