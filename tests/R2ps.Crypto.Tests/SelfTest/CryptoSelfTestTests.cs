@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using R2ps.Crypto.Ec;
 using R2ps.Crypto.SelfTest;
 
 namespace R2ps.Crypto.Tests.SelfTest;
@@ -24,6 +25,9 @@ public class CryptoSelfTestTests
         Assert.Contains(names, n => n.Contains("OPRF", StringComparison.Ordinal));
         Assert.Contains(names, n => n.Contains("hash_to_curve", StringComparison.OrdinalIgnoreCase));
         Assert.Contains(names, n => n.Contains("PIN", StringComparison.Ordinal));
+        // Both kinds of multiplication, each naming the multiplier this process runs (OpenSSL here, or BouncyCastle).
+        Assert.Contains($"P-256 scalar multiplication in {EcCurve.ScalarMultiplier} (RFC 7518 App. C)", names);
+        Assert.Contains($"P-256 ECDH on a peer's point in {EcCurve.ScalarMultiplier} (RFC 7518 App. C)", names);
     }
 
     [Fact]
