@@ -115,9 +115,9 @@ public sealed class HsmConnection : IDisposable
     {
         var found = new List<ISlot>();
         var seen = new List<string>();
-        foreach (var slot in Translate(() => module.Library.GetSlotList(SlotsType.WithTokenPresent)))
+        foreach (var slot in RetryWhileTokenRewritten(() => module.Library.GetSlotList(SlotsType.WithTokenPresent)))
         {
-            var info = Translate(slot.GetTokenInfo);
+            var info = RetryWhileTokenRewritten(slot.GetTokenInfo);
             if (!info.TokenFlags.TokenInitialized) continue;
             var tokenLabel = info.Label.TrimEnd(' ', '\0');
             seen.Add(tokenLabel);
@@ -132,29 +132,40 @@ public sealed class HsmConnection : IDisposable
         };
     }
 
-    /// <summary>Logins tried when the module answers CKR_GENERAL_ERROR, and the pause before each new try.</summary>
-    private const int LoginAttempts = 3;
-    private static readonly TimeSpan LoginRetryPause = TimeSpan.FromMilliseconds(250);
+    /// <summary>Boot calls tried when the module answers CKR_GENERAL_ERROR, and the pause before each new try.</summary>
+    internal const int BootAttempts = 3;
+    internal static readonly TimeSpan BootRetryPause = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// A boot-time PKCS#11 call, tried again briefly when the module answers CKR_GENERAL_ERROR. Busy-core CI runs had a
+    /// worker's first login, and another's token lookup (C_GetTokenInfo), answered so while another process was starting
+    /// on the same fresh SoftHSM2 token: its token file is rewritten under the readers. A failure that persists past
+    /// <paramref name="attempts"/> still fails the boot; any other error fails it at once.
+    /// </summary>
+    internal static T RetryWhileTokenRewritten<T>(Func<T> call, int attempts = BootAttempts, TimeSpan? pause = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return Translate(call);
+            }
+            catch (HsmPkcs11Exception e) when (e.ReturnValue == CKR.CKR_GENERAL_ERROR && attempt < attempts)
+            {
+                Thread.Sleep(pause ?? BootRetryPause);
+            }
+        }
+    }
 
     private static void Login(ISession session, string label, byte[] pin)
     {
         try
         {
-            for (var attempt = 1; ; attempt++)
+            RetryWhileTokenRewritten(() =>
             {
-                try
-                {
-                    Translate(() => session.Login(CKU.CKU_USER, pin));
-                    return;
-                }
-                catch (HsmPkcs11Exception e) when (e.ReturnValue == CKR.CKR_GENERAL_ERROR && attempt < LoginAttempts)
-                {
-                    // A busy-core CI run had a worker's first login answered CKR_GENERAL_ERROR while another process was
-                    // starting on the same fresh SoftHSM2 token (its token file is rewritten under the readers); a boot
-                    // tries again briefly, and a failure that persists still fails it below.
-                    Thread.Sleep(LoginRetryPause);
-                }
-            }
+                session.Login(CKU.CKU_USER, pin);
+                return 0;
+            });
         }
         catch (HsmPkcs11Exception e) when (e.ReturnValue == CKR.CKR_USER_ALREADY_LOGGED_IN)
         {

@@ -124,3 +124,44 @@ public sealed class BootTests(SoftHsmFixture hsm)
         Assert.Equal("CKR_0x000000ff", HsmPkcs11Exception.NameOf((CKR)0xFF));
     }
 }
+
+/// <summary>
+/// The boot's retry on CKR_GENERAL_ERROR (SoftHSM2 answers so while another process rewrites a fresh token's file):
+/// driven with scripted Pkcs11Interop failures, since the race itself cannot be produced on demand.
+/// </summary>
+public sealed class BootRetryTests
+{
+    private static readonly TimeSpan NoPause = TimeSpan.Zero;
+
+    [Fact]
+    public void A_general_error_that_clears_is_tried_again_until_the_call_succeeds()
+    {
+        var calls = 0;
+        var result = HsmConnection.RetryWhileTokenRewritten(() => ++calls < 3 ? throw new Pkcs11Exception("C_GetTokenInfo", CKR.CKR_GENERAL_ERROR) : "token", pause: NoPause);
+
+        Assert.Equal("token", result);
+        Assert.Equal(3, calls);
+    }
+
+    [Fact]
+    public void A_general_error_that_persists_fails_after_the_last_attempt()
+    {
+        var calls = 0;
+        var e = Assert.Throws<HsmPkcs11Exception>(() =>
+            HsmConnection.RetryWhileTokenRewritten<int>(() => { calls++; throw new Pkcs11Exception("C_Login", CKR.CKR_GENERAL_ERROR); }, pause: NoPause));
+
+        Assert.Equal(CKR.CKR_GENERAL_ERROR, e.ReturnValue);
+        Assert.Equal(HsmConnection.BootAttempts, calls);
+    }
+
+    [Fact]
+    public void Any_other_error_fails_at_once()
+    {
+        var calls = 0;
+        var e = Assert.Throws<HsmPkcs11Exception>(() =>
+            HsmConnection.RetryWhileTokenRewritten<int>(() => { calls++; throw new Pkcs11Exception("C_Login", CKR.CKR_PIN_INCORRECT); }, pause: NoPause));
+
+        Assert.Equal(CKR.CKR_PIN_INCORRECT, e.ReturnValue);
+        Assert.Equal(1, calls);
+    }
+}
