@@ -49,7 +49,7 @@ internal static class P256Group
 
     public static BcPoint Multiply(BcPoint point, BcBigInteger scalar) => EcCurve.P256.Multiply(point, scalar);
 
-    /// <summary>k·P for a long-lived secret k on a chosen point, with scalar blinding (see <see cref="EcCurve.MultiplySecret"/>).</summary>
+    /// <summary>k·P for a long-lived secret k on a chosen point: constant time in OpenSSL, blinded in the BouncyCastle fallback (see <see cref="EcCurve.MultiplySecret"/>).</summary>
     public static BcPoint MultiplySecret(BcPoint point, BcBigInteger scalar) => EcCurve.P256.MultiplySecret(point, scalar);
 
     public static BcPoint MultiplyGenerator(BcBigInteger scalar) => EcCurve.P256.MultiplyGenerator(scalar);
