@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -71,9 +72,11 @@ public sealed partial class R2psServiceClient
             var client = (IRequestClient<TRequest>)_clients.GetOrAdd((typeof(TRequest), context),
                 static (key, state) => state.Bus.CreateRequestClient<TRequest>(R2psQueues.RequestAddress(key.Item2), RequestTimeoutFor(state.Timeout)),
                 (Bus: _bus, Timeout: timeout));
+            var started = Stopwatch.GetTimestamp();
             var response = await client.GetResponse<R2psReply>(message, bound.Token)
                 .WaitAsync(bound.Token)
                 .ConfigureAwait(false);
+            R2psMessagingMetrics.RecordReply(Stopwatch.GetElapsedTime(started), response.Headers);
             return IsWellFormed(response.Message) ? response.Message : Error(ErrorCode.ServerError, "The worker answered with a malformed reply.");
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -88,12 +88,14 @@ public class BenchE2eCommandTests
         Assert.True(root.GetProperty("e2e_sign_to_quorum_echo_ratio").GetDouble() > 0);
 
         // --breakdown: the service core's spans in process; end to end, the wallets' HTTP calls, the BFF's handling of
-        // them and its sends to the request queue, one of each per request.
+        // them, its sends to the request queue and its round trips with the workers' wait and handling as their replies
+        // report them (RabbitMQ carries the reply headers), one of each per request.
         var requests = root.GetProperty("e2e").GetProperty("latency_ms").EnumerateObject().Sum(o => o.Value.GetProperty("count").GetInt64());
         Assert.Contains(Lines("in_process_breakdown"), line => line.Name.StartsWith("span R2PS ", StringComparison.Ordinal) && line.Count > 0);
         var endToEnd = Lines("e2e_breakdown");
-        foreach (var span in new[] { "span System.Net.Http: POST", "span Microsoft.AspNetCore: Microsoft.AspNetCore.Hosting.HttpRequestIn", "span MassTransit: r2ps-hsm send" })
-            Assert.True(endToEnd.Single(line => line.Name == span).Count >= requests, span);
+        foreach (var hop in new[] { "span System.Net.Http: POST", "span Microsoft.AspNetCore: Microsoft.AspNetCore.Hosting.HttpRequestIn", "span MassTransit: r2ps-hsm send",
+                     "r2ps.messaging.request.duration", "r2ps.messaging.request.queued", "r2ps.messaging.request.handling" })
+            Assert.True(endToEnd.Single(line => line.Name == hop).Count >= requests, hop);
 
         List<(string Name, long Count)> Lines(string property) =>
             [.. root.GetProperty(property).EnumerateArray().Select(line => (line.GetProperty("name").GetString()!, line.GetProperty("count").GetInt64()))];

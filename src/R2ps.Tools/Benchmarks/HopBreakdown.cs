@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using R2ps.Messaging;
 
 namespace R2ps.Tools.Benchmarks;
 
@@ -12,9 +13,11 @@ public sealed record HopTiming(string Name, long Count, double MeanMs, double To
 /// In process (<see cref="InProcessSources"/>): the service's spans (request by type, HSM operations), the worker's
 /// (sign-session read, store calls by operation via the <c>r2ps.store.duration</c> histogram), the HSM session-pool
 /// wait, and MassTransit's spans (the saga's commands). End to end (<see cref="BffSideSources"/>), this process holds the
-/// wallets and the BFF: the wallets' HTTP calls, the BFF's HTTP handling and its MassTransit sends and reply receipts;
-/// the HTTP call less the BFF's handling is the loopback hop, the handling less its send is the BFF's own work and its
-/// wait for the workers' answer.
+/// wallets and the BFF: the wallets' HTTP calls, the BFF's HTTP handling and its MassTransit sends and reply receipts,
+/// and the BFF's request round trips with the wait until a worker took each and the worker's handling (as the workers
+/// report them in their replies, <see cref="R2psMessagingMetrics"/>). The HTTP call less the BFF's handling is the
+/// loopback hop; the handling less the round trip is the BFF's own work; the round trip less the wait and the handling is
+/// the reply's way back.
 /// Listening makes the spans start, so it is only attached when <c>--breakdown</c> asks for it. Wall time, not CPU:
 /// under load a store call's time includes its wait for the database lock, which is the point.
 /// </summary>
@@ -26,7 +29,11 @@ internal sealed class HopBreakdown : IDisposable
     /// <summary>HttpClient's (the wallets), ASP.NET Core's (the BFF) and MassTransit's (the BFF's requests) spans.</summary>
     public static readonly IReadOnlySet<string> BffSideSources = new HashSet<string>(StringComparer.Ordinal) { "System.Net.Http", "Microsoft.AspNetCore", "MassTransit" };
 
-    private static readonly HashSet<string> Instruments = new(StringComparer.Ordinal) { "r2ps.store.duration", "r2ps.hsm.session.wait" };
+    private static readonly HashSet<string> Instruments = new(StringComparer.Ordinal)
+    {
+        "r2ps.store.duration", "r2ps.hsm.session.wait",
+        R2psMessagingMetrics.RoundTripName, R2psMessagingMetrics.QueuedName, R2psMessagingMetrics.HandlingName,
+    };
 
     private readonly ConcurrentDictionary<string, Accumulator> _timings = new(StringComparer.Ordinal);
     private readonly ActivityListener _activities;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -20,6 +21,7 @@ namespace R2ps.Worker.Consumers;
 /// state change it was told failed happened anyway), and is answered SERVICE_UNAVAILABLE — the same answer the caller
 /// gave itself, cheap, and it spares a caller whose clock runs behind ours its wait. A request still in time is
 /// processed with a token that fires at the deadline, so no new step starts once the caller has stopped waiting.
+/// The reply carries how long the request queued and how long its handling took (<see cref="R2psReplyHeaders"/>).
 /// Hosts must keep their clocks in sync (as the envelope's <c>iat</c> check already requires).
 /// </remarks>
 public sealed partial class HandleR2psRequestConsumer(R2psRequestProcessor processor, TimeProvider time, ILogger<HandleR2psRequestConsumer> logger)
@@ -38,13 +40,14 @@ public sealed partial class HandleR2psRequestConsumer(R2psRequestProcessor proce
         var envelope = context.Message.Envelope
             ?? throw new MalformedRequestMessageException($"The {nameof(HandleR2psRequest)} message carries no envelope.");
 
-        var remaining = context.ExpirationTime is { } expiration
-            ? new DateTimeOffset(DateTime.SpecifyKind(expiration, DateTimeKind.Utc)) - time.GetUtcNow()
-            : Timeout.InfiniteTimeSpan;
+        var taken = time.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
+        var queued = context.SentTime is { } sent ? taken - Utc(sent) : (TimeSpan?)null;
+        var remaining = context.ExpirationTime is { } expiration ? Utc(expiration) - taken : Timeout.InfiniteTimeSpan;
         if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
         {
             LogExpired(-remaining.TotalMilliseconds);
-            await context.RespondAsync(Expired).ConfigureAwait(false);
+            await context.RespondAsync(Expired, reply => StampTimes(reply, queued, Stopwatch.GetElapsedTime(started))).ConfigureAwait(false);
             return;
         }
 
@@ -54,8 +57,21 @@ public sealed partial class HandleR2psRequestConsumer(R2psRequestProcessor proce
         using var deadline = remaining == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(remaining, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, deadline.Token);
         var reply = await processor.ProcessAsync(envelope, linked.Token).ConfigureAwait(false);
-        await context.RespondAsync(new R2psReply(reply.Status, reply.Body)).ConfigureAwait(false);
+        var handling = Stopwatch.GetElapsedTime(started);
+        await context.RespondAsync(new R2psReply(reply.Status, reply.Body), send => StampTimes(send, queued, handling)).ConfigureAwait(false);
     }
+
+    /// <summary>Where the request's time went here (<see cref="R2psReplyHeaders"/>), for the sender's metrics.</summary>
+    static void StampTimes(SendContext reply, TimeSpan? queued, TimeSpan handling)
+    {
+        // A sender whose clock runs ahead of ours would make the wait negative: reported as zero, not as a wait that
+        // cannot be.
+        if (queued is { } wait)
+            reply.Headers.Set(R2psReplyHeaders.QueuedMicroseconds, Math.Max(0L, (long)wait.TotalMicroseconds));
+        reply.Headers.Set(R2psReplyHeaders.HandlingMicroseconds, (long)handling.TotalMicroseconds);
+    }
+
+    static DateTimeOffset Utc(DateTime brokerTime) => new(DateTime.SpecifyKind(brokerTime, DateTimeKind.Utc));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a request that expired {LateMs} ms before it was taken; answered SERVICE_UNAVAILABLE")]
     partial void LogExpired(double lateMs);
