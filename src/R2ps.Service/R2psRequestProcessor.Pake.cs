@@ -131,7 +131,11 @@ public sealed partial class R2psRequestProcessor
 
         // The attempt is charged now, not at finalize: KE2 already tells the client whether its PIN was right, so a
         // client that never sends a wrong finalize would otherwise guess for free. A successful finalize resets it.
-        await ChargeAttemptAsync(call, cancellationToken).ConfigureAwait(false);
+        // One commit with the request's nonce: a replay is refused and charges nothing.
+        var pending = trace.ClaimNonce();
+        var charge = await _ports.Lockout.TryAddNonceAndChargeAsync(call.ClientId, call.Kid, pending.Nonce, pending.KeepUntil, cancellationToken).ConfigureAwait(false)
+            ?? throw new R2psException(ErrorCode.AccessDenied, NonceUsed);
+        await ApplyChargeAsync(call, charge).ConfigureAwait(false);
 
         // No record: RFC 9807 §10.9 fake record inside GenerateKE2, so the reply does not reveal whether a PIN is set.
         var stored = await _ports.OpaqueRecords.GetAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
@@ -168,6 +172,10 @@ public sealed partial class R2psRequestProcessor
 
     private async Task<byte[]> LoginFinalizeAsync(ServiceCall call, PakeRequest pake, AuditTrace trace, CancellationToken cancellationToken)
     {
+        // The nonce before anything else, as step 8 would have: a replay changes nothing.
+        var pending = trace.ClaimNonce();
+        if (!await _ports.Nonces.TryAddAsync(pending.ClientId, pending.Nonce, pending.KeepUntil, cancellationToken).ConfigureAwait(false))
+            throw new R2psException(ErrorCode.AccessDenied, NonceUsed);
         var pakeSessionId = call.Request.PakeSessionId
             ?? throw new R2psException(ErrorCode.IllegalState, "authenticate finalize must name the session of its evaluate.");
         trace.SessionRef = pakeSessionId;
@@ -239,9 +247,9 @@ public sealed partial class R2psRequestProcessor
             switch (outcome)
             {
                 case ActivationOutcome.Activated:
-                    // Only a login that really became a session forgets the failures; the session exists now, so the
-                    // reset is done even if the caller gives up.
-                    await _ports.Lockout.ResetAsync(call.ClientId, call.Kid, CancellationToken.None).ConfigureAwait(false);
+                    // Only a login that really became a session forgets the failures: in the commit of the request's
+                    // audit record (ProcessAsync), done even if the caller gives up.
+                    trace.ResetLockout = true;
                     return Json(new PakeResponse(pakeSessionId, Msg: ProtocolConstants.Ok, Task: pake.Task, SessionExpirationTime: expiresAt.ToUnixTimeSeconds()));
                 case ActivationOutcome.LoginExpired:
                     throw new R2psException(ErrorCode.AccessDenied, "The login window has passed; run evaluate again.");
@@ -271,9 +279,12 @@ public sealed partial class R2psRequestProcessor
     /// Charges one PIN attempt, refusing a locked key in the same atomic store operation (a separate check before the
     /// charge would let parallel requests all pass it).
     /// </summary>
-    private async Task ChargeAttemptAsync(ServiceCall call, CancellationToken cancellationToken)
+    private async Task ChargeAttemptAsync(ServiceCall call, CancellationToken cancellationToken) =>
+        await ApplyChargeAsync(call, await _ports.Lockout.TryChargeAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    /// <summary>A charge's consequences: a refused attempt is ACCESS_DENIED; the attempt that locks the key ends its sessions.</summary>
+    private async Task ApplyChargeAsync(ServiceCall call, LoginCharge charge)
     {
-        var charge = await _ports.Lockout.TryChargeAsync(call.ClientId, call.Kid, cancellationToken).ConfigureAwait(false);
         if (!charge.Allowed)
             throw new R2psException(ErrorCode.AccessDenied, "Too many failed logins; the key is locked for now.");
         // PROTOCOL.md 1.5: reaching the lock ends the client's sessions (this attempt itself may go on; a pending login

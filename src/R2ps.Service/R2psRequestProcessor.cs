@@ -107,6 +107,8 @@ public sealed partial class R2psRequestProcessor
         // anyone can send those, and a row each would let a stranger turn requests into database writes.
         if (!trace.Authenticated)
             _metrics?.RecordUnauthenticatedRefusal(serviceType, outcome);
+        else if (trace.ResetLockout)
+            await ResetLockoutWithAuditAsync(trace, reply, outcome).ConfigureAwait(false);
         else if (!audited)
             await AuditAsync(trace, reply, outcome).ConfigureAwait(false);
         return reply;
@@ -151,8 +153,11 @@ public sealed partial class R2psRequestProcessor
         // whose handler only reads, it is recorded after the handler instead, in one commit with the audit record
         // (SettleNonceAsync): nothing is released before it is durable and a replay still gets only this refusal, first,
         // whatever steps 9–12 would have said; what a replay can cost is a discarded HSM operation, not a second effect.
+        // authenticate's handler records it itself before its first write, once it has read evaluate or finalize from
+        // the data: an evaluate in one commit with its lockout charge, so a replay charges nothing (ClaimNonce). If the
+        // handler fails before that, it is settled at the end like a read-only type's.
         var keepNonceUntil = now + _options.NonceRetention;
-        if (ReadOnlyTypes.Contains(request.Type))
+        if (ReadOnlyTypes.Contains(request.Type) || request.Type == ServiceTypes.Authenticate)
             trace.PendingNonce = new PendingNonce(request.ClientId, request.Nonce, keepNonceUntil);
         else if (!await _ports.Nonces.TryAddAsync(request.ClientId, request.Nonce, keepNonceUntil, cancellationToken).ConfigureAwait(false))
             throw new R2psException(ErrorCode.AccessDenied, NonceUsed);
@@ -326,6 +331,26 @@ public sealed partial class R2psRequestProcessor
         }
     }
 
+    /// <summary>
+    /// A login that became a session forgets the key's failures in the commit of its audit record. The answer stands
+    /// whatever happens here (the session exists): a failed commit is logged as an audit failure, and the failures
+    /// stay counted until the next successful login — stricter, never looser.
+    /// </summary>
+    private async Task ResetLockoutWithAuditAsync(AuditTrace trace, ServiceReply reply, string outcome)
+    {
+        try
+        {
+            // Not the request's token: the session exists, so the reset is done even if the caller gave up.
+            await _ports.Lockout.ResetWithAuditAsync(trace.ClientId!, trace.Kid!, Record(trace, reply, outcome), CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // As AppendAuditAsync: the answer of a request that already ran does not change; the failure is logged loudly.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogAuditFailure(ex);
+        }
+    }
+
     private static string ReadErrorCode(string body)
     {
         try
@@ -367,8 +392,22 @@ public sealed partial class R2psRequestProcessor
 
         public bool Authenticated { get; set; }
 
-        /// <summary>The nonce of a read-only request, recorded with its audit record once the answer is known.</summary>
+        /// <summary>
+        /// The nonce not recorded yet: a read-only request's, recorded with its audit record once the answer is known, or
+        /// an authenticate's until its handler claims it (<see cref="ClaimNonce"/>).
+        /// </summary>
         public PendingNonce? PendingNonce { get; set; }
+
+        /// <summary>A login became a session: its audit record goes with the lockout's reset.</summary>
+        public bool ResetLockout { get; set; }
+
+        /// <summary>Takes the pending nonce for the handler to record now: it is no longer settled at the end.</summary>
+        public PendingNonce ClaimNonce()
+        {
+            var pending = PendingNonce ?? throw new InvalidOperationException("The request's nonce was recorded already.");
+            PendingNonce = null;
+            return pending;
+        }
 
         public void Read(ServiceRequestPayload request)
         {

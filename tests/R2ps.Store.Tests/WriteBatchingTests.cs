@@ -198,6 +198,79 @@ public abstract class WriteBatchingTests(TestDatabaseProvider provider) : StoreS
         }
     }
 
+    // A login evaluate's nonce and its lockout charge are one write (issue 9: one commit fewer per login): a replayed nonce
+    // charges nothing, batched or not.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_nonce_and_its_charge_commit_together_and_a_used_nonce_charges_nothing(bool batching)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:BatchWrites"] = batching ? "true" : "false" });
+        await using var _ = store;
+        var attempts = worker.GetRequiredService<ILoginAttemptStore>();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8)
+            .Select(_ => Task.Run(() => attempts.TryRecordNonceAndChargeAsync("wallet-1", "k", Nonce, Expiry, ct), ct)));
+
+        Assert.Equal([new LoginChargeResult(true, 1, null)], results.OfType<LoginChargeResult>());
+        Assert.Equal(7, results.Count(r => r is null));
+        Assert.False(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", Nonce, Expiry, ct));
+        Assert.Equal(new LoginChargeResult(true, 2, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
+    }
+
+    [Fact]
+    public async Task An_operation_that_fails_after_its_nonce_undoes_the_nonce_too()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync();
+        await using var _ = store;
+        var batcher = worker.GetRequiredService<StoreWriteBatcher>();
+
+        var failing = batcher.RecordNonceAndRunAsync<int>("wallet-1", Nonce, Expiry.ToUnixTimeMilliseconds(), TestStore.Start.ToUnixTimeMilliseconds(),
+            (_, _) => throw new InvalidOperationException("the charge fails"), ct);
+
+        Assert.Equal("the charge fails", (await Assert.ThrowsAsync<InvalidOperationException>(() => failing)).Message);
+        Assert.True(await worker.GetRequiredService<INonceCache>().TryRecordAsync("wallet-1", Nonce, Expiry, ct));
+    }
+
+    // A successful login's reset and its audit entry: both or neither.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_reset_commits_with_its_audit_entry(bool batching)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync(new() { ["Store:BatchWrites"] = batching ? "true" : "false" });
+        await using var _ = store;
+        var attempts = worker.GetRequiredService<ILoginAttemptStore>();
+        await attempts.TryChargeAsync("wallet-1", "k", ct);
+        await attempts.TryChargeAsync("wallet-1", "k", ct);
+
+        await attempts.ResetWithAuditAsync("wallet-1", "k", Entry("wallet-1"), ct);
+
+        await using (var db = store.OpenContext())
+            Assert.Equal(["wallet-1"], await db.Audit.Select(a => a.ClientId).ToListAsync(ct));
+        Assert.Equal(new LoginChargeResult(true, 1, null), await attempts.TryChargeAsync("wallet-1", "k", ct));
+    }
+
+    [Fact]
+    public async Task An_operation_that_fails_leaves_out_the_audit_row_written_with_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync();
+        await using var _ = store;
+        var batcher = worker.GetRequiredService<StoreWriteBatcher>();
+
+        var failing = batcher.AppendAuditAndRunAsync<int>(AuditLog.ToRow(Entry("wallet-1"), new StoreOptions()),
+            (_, _) => throw new InvalidOperationException("the reset fails"), ct);
+        await worker.GetRequiredService<IAuditLog>().AppendAsync(Entry("wallet-2"), ct);
+
+        Assert.Equal("the reset fails", (await Assert.ThrowsAsync<InvalidOperationException>(() => failing)).Message);
+        await using var db = store.OpenContext();
+        Assert.Equal(["wallet-2"], await db.Audit.Select(a => a.ClientId).ToListAsync(ct));
+    }
+
     [Fact]
     public async Task Unbatched_writes_keep_the_same_semantics()
     {

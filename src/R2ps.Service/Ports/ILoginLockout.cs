@@ -19,8 +19,18 @@ public interface ILoginLockout
     /// </summary>
     Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A login evaluate's request nonce (as <see cref="INonceCache.TryAddAsync"/>) and its charge (as
+    /// <see cref="TryChargeAsync"/>) in one commit: null when the nonce was already used, and then nothing is charged.
+    /// </summary>
+    Task<LoginCharge?> TryAddNonceAndChargeAsync(string clientId, string kid, string nonce, DateTimeOffset keepNonceUntil,
+        CancellationToken cancellationToken);
+
     /// <summary>Forgets the failures after a successful login or a new PIN.</summary>
     Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken);
+
+    /// <summary>A successful login's reset (as <see cref="ResetAsync"/>) and its request's audit record in one commit: both or neither.</summary>
+    Task ResetWithAuditAsync(string clientId, string kid, AuditRecord record, CancellationToken cancellationToken);
 
     /// <summary>The end of a lockout in force now, or null. Informational (ending sessions); never a gate.</summary>
     Task<DateTimeOffset?> GetLockedUntilAsync(string clientId, string kid, CancellationToken cancellationToken);

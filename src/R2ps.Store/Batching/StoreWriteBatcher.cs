@@ -8,7 +8,8 @@ namespace R2ps.Store;
 /// <summary>
 /// Group commit for the two writes every request makes: its nonce (insert-if-absent) and its audit row, apart or as one
 /// write (<see cref="IRequestLedger"/>: the audit row chosen by the nonce's outcome, in the same transaction), and the
-/// login lockout's charges and resets (<see cref="RunAsync{T}"/>), which would otherwise take the write lock apart. Concurrent
+/// login lockout's charges and resets (<see cref="RunAsync{T}"/>), which would otherwise take the write lock apart — alone
+/// or as one write with a nonce (<see cref="RecordNonceAndRunAsync{T}"/>) or an audit row (<see cref="AppendAuditAndRunAsync{T}"/>). Concurrent
 /// callers queue their write and await it; one loop takes whatever is queued (up to
 /// <see cref="StoreOptions.MaxWriteBatchSize"/>), runs it in one transaction and completes every waiter only after the
 /// commit. So N requests share one commit (one fsync on SQLite, one round trip to COMMIT on PostgreSQL) instead of
@@ -84,6 +85,34 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
         return queued.Result!;
     }
 
+    /// <summary>
+    /// The nonce insert-if-absent and, only when it was new, <paramref name="operation"/> in the same transaction (a login
+    /// evaluate's nonce and its lockout charge: a replay charges nothing). Recorded is false for a live duplicate, and then
+    /// the operation did not run. When the operation throws, its writes and the nonce's are both undone and only its
+    /// caller fails.
+    /// </summary>
+    public async Task<(bool Recorded, T? Result)> RecordNonceAndRunAsync<T>(string clientId, string nonce, long expiresMs, long nowMs,
+        Func<R2psStoreDbContext, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        var queued = new QueuedOperation<T>(operation);
+        var write = new PendingWrite(new NonceWrite(clientId, nonce, expiresMs, nowMs), null, null, queued);
+        await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        var recorded = await write.Done.Task.ConfigureAwait(false);
+        return (recorded, queued.Result);
+    }
+
+    /// <summary>
+    /// <paramref name="operation"/> and the audit row in the same transaction (a login finalize's lockout reset with its
+    /// audit record): both or neither.
+    /// </summary>
+    public async Task AppendAuditAndRunAsync<T>(AuditRow row, Func<R2psStoreDbContext, CancellationToken, Task<T>> operation,
+        CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite(null, row, null, new QueuedOperation<T>(operation));
+        await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        await write.Done.Task.ConfigureAwait(false);
+    }
+
     /// <summary>The audit row, committed in the next batch.</summary>
     public async Task AppendAuditAsync(AuditRow row, CancellationToken cancellationToken)
     {
@@ -137,25 +166,25 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
                 var tx = await db.Database.BeginTransactionAsync(_stopping.Token).ConfigureAwait(false);
                 await using (tx.ConfigureAwait(false))
                 {
-                    using (var nonces = batch.Exists(w => w.Nonce is not null) ? new NonceStatements.Batch(db, tx) : null)
-                    {
-                        for (var i = 0; i < batch.Count; i++)
-                        {
-                            if (batch[i].Nonce is not { } n) continue;
-                            results[i] = await nonces!.InsertIfAbsentAsync(n.ClientId, n.Nonce, n.ExpiresMs, n.NowMs, _stopping.Token).ConfigureAwait(false);
-                        }
-                    }
-
+                    using var nonces = batch.Exists(w => w.Nonce is not null) ? new NonceStatements.Batch(db, tx) : null;
                     for (var i = 0; i < batch.Count; i++)
                     {
-                        if (batch[i].Operation is not { } operation) continue;
-                        await tx.CreateSavepointAsync(OperationSavepoint, _stopping.Token).ConfigureAwait(false);
+                        var write = batch[i];
+                        // An operation that goes with a nonce shares its savepoint: it runs only when the nonce was new,
+                        // and when it fails the nonce is undone with it.
+                        var savepoint = write.Operation is not null;
+                        if (savepoint)
+                            await tx.CreateSavepointAsync(OperationSavepoint, _stopping.Token).ConfigureAwait(false);
                         try
                         {
-                            await operation.RunAsync(db, _stopping.Token).ConfigureAwait(false);
-                            await tx.ReleaseSavepointAsync(OperationSavepoint, _stopping.Token).ConfigureAwait(false);
+                            if (write.Nonce is { } n)
+                                results[i] = await nonces!.InsertIfAbsentAsync(n.ClientId, n.Nonce, n.ExpiresMs, n.NowMs, _stopping.Token).ConfigureAwait(false);
+                            if (write.Operation is { } operation && (write.Nonce is null || results[i]))
+                                await operation.RunAsync(db, _stopping.Token).ConfigureAwait(false);
+                            if (savepoint)
+                                await tx.ReleaseSavepointAsync(OperationSavepoint, _stopping.Token).ConfigureAwait(false);
                         }
-                        catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
+                        catch (Exception ex) when (savepoint && (ex is not OperationCanceledException || !_stopping.IsCancellationRequested))
                         {
                             // Its own writes only; the rest of the batch goes on (on PostgreSQL the savepoint also
                             // clears the transaction's aborted state).
@@ -168,6 +197,8 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
                     var audits = new List<AuditRow>(batch.Count);
                     for (var i = 0; i < batch.Count; i++)
                     {
+                        // A write whose operation failed left nothing, its audit row included.
+                        if (failures?[i] is not null) continue;
                         // A ledger write's row is the one its nonce's outcome chose.
                         var row = batch[i].WhenReplayed is { } replayed && !results[i] ? replayed : batch[i].Audit;
                         if (row is not null) audits.Add(row);

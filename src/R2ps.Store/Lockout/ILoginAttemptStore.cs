@@ -23,8 +23,18 @@ public interface ILoginAttemptStore
     /// </summary>
     Task<LoginChargeResult> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A login evaluate's request nonce (<see cref="INonceCache.TryRecordAsync"/>) and its charge
+    /// (<see cref="TryChargeAsync"/>) in one commit: null when the nonce is a live duplicate, and then nothing is charged.
+    /// </summary>
+    Task<LoginChargeResult?> TryRecordNonceAndChargeAsync(string clientId, string kid, string nonce, DateTimeOffset nonceExpiresAt,
+        CancellationToken cancellationToken);
+
     /// <summary>Forgets the failures after a successful login.</summary>
     Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken);
+
+    /// <summary>A successful login's reset (<see cref="ResetAsync"/>) and its audit entry in one commit: both or neither.</summary>
+    Task ResetWithAuditAsync(string clientId, string kid, AuditEntry entry, CancellationToken cancellationToken);
 
     /// <summary>The end of a lockout in force now, or null if the key is not locked.</summary>
     Task<DateTimeOffset?> GetLockedUntilAsync(string clientId, string kid, CancellationToken cancellationToken);

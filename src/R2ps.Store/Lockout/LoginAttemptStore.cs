@@ -39,6 +39,40 @@ internal sealed class LoginAttemptStore(
         }
     }
 
+    public async Task<LoginChargeResult?> TryRecordNonceAndChargeAsync(string clientId, string kid, string nonce, DateTimeOffset nonceExpiresAt,
+        CancellationToken cancellationToken)
+    {
+        Guard.Identifier(clientId, nameof(clientId));
+        Guard.Identifier(kid, nameof(kid));
+        Guard.Identifier(nonce, nameof(nonce));
+        var nowMs = NowMs;
+        var nonceExpiresMs = Guard.ToUnixMs(nonceExpiresAt);
+        var lockUntilMs = nowMs + (long)Options.LockoutDuration.TotalMilliseconds;
+        var max = Options.MaxConsecutiveLoginFailures;
+
+        if (Options.BatchWrites)
+        {
+            var (recorded, charge) = await batcher.RecordNonceAndRunAsync(clientId, nonce, nonceExpiresMs, nowMs,
+                (db, ct) => ChargeAsync(db, clientId, kid, nowMs, lockUntilMs, max, ct), cancellationToken).ConfigureAwait(false);
+            return recorded ? charge : null;
+        }
+
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (tx.ConfigureAwait(false))
+            {
+                // A live duplicate wrote nothing: the transaction is left to roll back.
+                if (!await NonceStatements.InsertIfAbsentAsync(db, clientId, nonce, nonceExpiresMs, nowMs, cancellationToken).ConfigureAwait(false))
+                    return null;
+                var result = await ChargeAsync(db, clientId, kid, nowMs, lockUntilMs, max, cancellationToken).ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return result;
+            }
+        }
+    }
+
     /// <summary>The charge's statements, in the caller's transaction.</summary>
     private async Task<LoginChargeResult> ChargeAsync(R2psStoreDbContext db, string clientId, string kid, long nowMs, long lockUntilMs, int max,
         CancellationToken cancellationToken)
@@ -96,6 +130,32 @@ internal sealed class LoginAttemptStore(
         var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (db.ConfigureAwait(false))
             await ResetAsync(db, clientId, kid, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task ResetWithAuditAsync(string clientId, string kid, AuditEntry entry, CancellationToken cancellationToken)
+    {
+        Guard.Identifier(clientId, nameof(clientId));
+        Guard.Identifier(kid, nameof(kid));
+        ArgumentNullException.ThrowIfNull(entry);
+        var row = AuditLog.ToRow(entry, Options);
+        if (Options.BatchWrites)
+        {
+            await batcher.AppendAuditAndRunAsync(row, (db, ct) => ResetAsync(db, clientId, kid, ct), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var db = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (db.ConfigureAwait(false))
+        {
+            var tx = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (tx.ConfigureAwait(false))
+            {
+                await ResetAsync(db, clientId, kid, cancellationToken).ConfigureAwait(false);
+                db.Audit.Add(row);
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private static Task<int> ResetAsync(R2psStoreDbContext db, string clientId, string kid, CancellationToken cancellationToken) =>

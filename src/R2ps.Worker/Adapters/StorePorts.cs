@@ -70,17 +70,26 @@ internal sealed class StoreOpaqueRecords(IOpaqueRecordStore records) : IOpaqueRe
 /// <summary><see cref="ILoginLockout"/> over <see cref="ILoginAttemptStore"/> (the store applies threshold and duration).</summary>
 internal sealed class StoreLoginLockout(ILoginAttemptStore attempts) : ILoginLockout
 {
-    public async Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken)
-    {
-        var charge = await WorkerTelemetry.TimeStoreAsync("lockout.charge", () => attempts.TryChargeAsync(clientId, kid, cancellationToken)).ConfigureAwait(false);
-        return new LoginCharge(charge.Allowed, charge.ConsecutiveFailures, charge.LockedUntil);
-    }
+    public async Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken) =>
+        ToPort(await WorkerTelemetry.TimeStoreAsync("lockout.charge", () => attempts.TryChargeAsync(clientId, kid, cancellationToken)).ConfigureAwait(false));
+
+    public async Task<LoginCharge?> TryAddNonceAndChargeAsync(string clientId, string kid, string nonce, DateTimeOffset keepNonceUntil,
+        CancellationToken cancellationToken) =>
+        await WorkerTelemetry.TimeStoreAsync("lockout.nonce_and_charge",
+            () => attempts.TryRecordNonceAndChargeAsync(clientId, kid, nonce, keepNonceUntil, cancellationToken)).ConfigureAwait(false) is { } charge
+            ? ToPort(charge)
+            : null;
 
     public Task ResetAsync(string clientId, string kid, CancellationToken cancellationToken) =>
         WorkerTelemetry.TimeStoreAsync("lockout.reset", () => attempts.ResetAsync(clientId, kid, cancellationToken));
 
+    public Task ResetWithAuditAsync(string clientId, string kid, AuditRecord record, CancellationToken cancellationToken) =>
+        WorkerTelemetry.TimeStoreAsync("lockout.reset_and_audit", () => attempts.ResetWithAuditAsync(clientId, kid, StoreAudit.ToEntry(record), cancellationToken));
+
     public Task<DateTimeOffset?> GetLockedUntilAsync(string clientId, string kid, CancellationToken cancellationToken) =>
         WorkerTelemetry.TimeStoreAsync("lockout.get", () => attempts.GetLockedUntilAsync(clientId, kid, cancellationToken));
+
+    static LoginCharge ToPort(LoginChargeResult charge) => new(charge.Allowed, charge.ConsecutiveFailures, charge.LockedUntil);
 }
 
 /// <summary>The service's nonce cache over the store's (atomic insert-if-absent shared by every worker).</summary>

@@ -76,25 +76,37 @@ public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, T
     /// <summary>Called before each reset with the token the core passed.</summary>
     public Action<CancellationToken>? BeforeReset { get; set; }
 
-    public Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken)
+    public Task<LoginCharge> TryChargeAsync(string clientId, string kid, CancellationToken cancellationToken) => Task.FromResult(Charge(clientId, kid));
+
+    private LoginCharge Charge(string clientId, string kid)
     {
         // The store's contract: check and increment under one lock, so parallel calls get exactly the limit's worth.
         lock (_gate)
         {
             var now = time.GetUtcNow();
             var (failures, lockedUntil) = _lockout.GetValueOrDefault((clientId, kid));
-            if (lockedUntil is { } until && until > now) return Task.FromResult(new LoginCharge(false, failures, until));
+            if (lockedUntil is { } until && until > now) return new LoginCharge(false, failures, until);
             if (lockedUntil is not null) failures = 0;
             if (failures + 1 > maxLoginFailures)
             {
                 var forced = now + _lockoutDuration;
                 _lockout[(clientId, kid)] = (failures, forced);
-                return Task.FromResult(new LoginCharge(false, failures, forced));
+                return new LoginCharge(false, failures, forced);
             }
             failures++;
             DateTimeOffset? newLock = failures >= maxLoginFailures ? now + _lockoutDuration : null;
             _lockout[(clientId, kid)] = (failures, newLock);
-            return Task.FromResult(new LoginCharge(true, failures, newLock));
+            return new LoginCharge(true, failures, newLock);
+        }
+    }
+
+    public Task<LoginCharge?> TryAddNonceAndChargeAsync(string clientId, string kid, string nonce, DateTimeOffset keepNonceUntil,
+        CancellationToken cancellationToken)
+    {
+        // Under the charge's lock, as the store does both in one commit: a used nonce charges nothing.
+        lock (_gate)
+        {
+            return Task.FromResult(_nonces.TryAdd((clientId, nonce), keepNonceUntil) ? Charge(clientId, kid) : null);
         }
     }
 
@@ -105,6 +117,15 @@ public sealed class InMemoryStore(TimeProvider time, int maxLoginFailures = 5, T
         BeforeReset?.Invoke(cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         _lockout.TryRemove((clientId, kid), out _);
+        return Task.CompletedTask;
+    }
+
+    public Task ResetWithAuditAsync(string clientId, string kid, AuditRecord record, CancellationToken cancellationToken)
+    {
+        BeforeReset?.Invoke(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        _lockout.TryRemove((clientId, kid), out _);
+        AuditRecords.Enqueue(record);
         return Task.CompletedTask;
     }
 
