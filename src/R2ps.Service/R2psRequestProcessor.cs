@@ -107,8 +107,6 @@ public sealed partial class R2psRequestProcessor
         // anyone can send those, and a row each would let a stranger turn requests into database writes.
         if (!trace.Authenticated)
             _metrics?.RecordUnauthenticatedRefusal(serviceType, outcome);
-        else if (trace.ResetLockout)
-            await ResetLockoutWithAuditAsync(trace, reply, outcome).ConfigureAwait(false);
         else if (!audited)
             await AuditAsync(trace, reply, outcome).ConfigureAwait(false);
         return reply;
@@ -314,36 +312,25 @@ public sealed partial class R2psRequestProcessor
 
     private static string OutcomeOf(ServiceReply reply) => reply.Status == 200 ? ProtocolConstants.Ok : ReadErrorCode(reply.Body);
 
-    private Task AuditAsync(AuditTrace trace, ServiceReply reply, string outcome) => AppendAuditAsync(Record(trace, reply, outcome));
-
-    private async Task AppendAuditAsync(AuditRecord record)
-    {
-        try
-        {
-            // Not the request's token: a cancelled request is still audited.
-            await _ports.Audit.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // An audit failure must not change the answer of a request that already ran; it is logged loudly.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            LogAuditFailure(ex);
-        }
-    }
+    private Task AuditAsync(AuditTrace trace, ServiceReply reply, string outcome) =>
+        AppendAuditAsync(Record(trace, reply, outcome), trace.ResetLockout ? (trace.ClientId!, trace.Kid!) : null);
 
     /// <summary>
-    /// A login that became a session forgets the key's failures in the commit of its audit record. The answer stands
-    /// whatever happens here (the session exists): a failed commit is logged as an audit failure, and the failures
-    /// stay counted until the next successful login — stricter, never looser.
+    /// Appends the audit record; for a login that became a session, in one commit with the lockout's reset. The answer
+    /// stands whatever happens here: if that commit fails, the failures stay counted until the next successful login
+    /// (stricter, never looser).
     /// </summary>
-    private async Task ResetLockoutWithAuditAsync(AuditTrace trace, ServiceReply reply, string outcome)
+    private async Task AppendAuditAsync(AuditRecord record, (string ClientId, string Kid)? resetLockoutOf = null)
     {
         try
         {
-            // Not the request's token: the session exists, so the reset is done even if the caller gave up.
-            await _ports.Lockout.ResetWithAuditAsync(trace.ClientId!, trace.Kid!, Record(trace, reply, outcome), CancellationToken.None).ConfigureAwait(false);
+            // Not the request's token: a cancelled request is still audited (and a login's reset done: its session exists).
+            if (resetLockoutOf is { } key)
+                await _ports.Lockout.ResetWithAuditAsync(key.ClientId, key.Kid, record, CancellationToken.None).ConfigureAwait(false);
+            else
+                await _ports.Audit.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // As AppendAuditAsync: the answer of a request that already ran does not change; the failure is logged loudly.
+#pragma warning disable CA1031 // An audit failure must not change the answer of a request that already ran; it is logged loudly.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
