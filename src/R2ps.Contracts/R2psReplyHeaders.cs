@@ -3,7 +3,8 @@ namespace R2ps.Contracts;
 /// <summary>
 /// Headers a worker sets on its <see cref="R2psReply"/>: where the request's time went on the worker's side, so the BFF
 /// can tell the broker's share of a round trip from the worker's (its metrics and <c>bench e2e --breakdown</c>). Timing
-/// only, whole microseconds (an integer header is carried by every transport): nothing about the request's content, and the BFF never passes them on to the wallet.
+/// only, in whole microseconds (an integer header is carried by every transport): nothing about the request's content,
+/// and the BFF never passes them on to the wallet.
 /// </summary>
 public static class R2psReplyHeaders
 {

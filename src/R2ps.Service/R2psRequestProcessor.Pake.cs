@@ -173,9 +173,7 @@ public sealed partial class R2psRequestProcessor
     private async Task<byte[]> LoginFinalizeAsync(ServiceCall call, PakeRequest pake, AuditTrace trace, CancellationToken cancellationToken)
     {
         // The nonce before anything else, as step 8 would have: a replay changes nothing.
-        var pending = trace.ClaimNonce();
-        if (!await _ports.Nonces.TryAddAsync(pending.ClientId, pending.Nonce, pending.KeepUntil, cancellationToken).ConfigureAwait(false))
-            throw new R2psException(ErrorCode.AccessDenied, NonceUsed);
+        await RecordNonceAsync(trace.ClaimNonce(), cancellationToken).ConfigureAwait(false);
         var pakeSessionId = call.Request.PakeSessionId
             ?? throw new R2psException(ErrorCode.IllegalState, "authenticate finalize must name the session of its evaluate.");
         trace.SessionRef = pakeSessionId;

@@ -154,11 +154,11 @@ public sealed partial class R2psRequestProcessor
         // authenticate's handler records it itself before its first write, once it has read evaluate or finalize from
         // the data: an evaluate in one commit with its lockout charge, so a replay charges nothing (ClaimNonce). If the
         // handler fails before that, it is settled at the end like a read-only type's.
-        var keepNonceUntil = now + _options.NonceRetention;
+        var nonce = new PendingNonce(request.ClientId, request.Nonce, now + _options.NonceRetention);
         if (ReadOnlyTypes.Contains(request.Type) || request.Type == ServiceTypes.Authenticate)
-            trace.PendingNonce = new PendingNonce(request.ClientId, request.Nonce, keepNonceUntil);
-        else if (!await _ports.Nonces.TryAddAsync(request.ClientId, request.Nonce, keepNonceUntil, cancellationToken).ConfigureAwait(false))
-            throw new R2psException(ErrorCode.AccessDenied, NonceUsed);
+            trace.PendingNonce = nonce;
+        else
+            await RecordNonceAsync(nonce, cancellationToken).ConfigureAwait(false);
 
         // 9: type.
         if (!ServiceTypes.IsKnown(request.Type))
@@ -252,6 +252,13 @@ public sealed partial class R2psRequestProcessor
         ServiceTypes.AuditLog => AuditLogAsync(call, plaintext, cancellationToken),
         _ => throw new R2psException(ErrorCode.UnsupportedRequestType, "The request type is not supported."),
     };
+
+    /// <summary>Records the request's nonce now; a nonce already used is the replay refusal.</summary>
+    private async Task RecordNonceAsync(PendingNonce nonce, CancellationToken cancellationToken)
+    {
+        if (!await _ports.Nonces.TryAddAsync(nonce.ClientId, nonce.Nonce, nonce.KeepUntil, cancellationToken).ConfigureAwait(false))
+            throw new R2psException(ErrorCode.AccessDenied, NonceUsed);
+    }
 
     private static ServiceReply Error(ErrorCode code, string message) => new(code.HttpStatus(), ServerEnvelope.ErrorBody(code, message));
 
