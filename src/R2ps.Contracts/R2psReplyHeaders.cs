@@ -17,4 +17,13 @@ public static class R2psReplyHeaders
 
     /// <summary>From a worker taking the request to its reply being ready: the service core's whole handling.</summary>
     public const string HandlingMicroseconds = "R2ps-Handling-Us";
+
+    /// <summary>Of the handling, the time spent in calls to the durable store (reads, and writes waiting for their commit).</summary>
+    public const string StoreMicroseconds = "R2ps-Store-Us";
+
+    /// <summary>Of the handling, the time spent on the HSM: each PKCS#11 operation with its wait for a pooled session.</summary>
+    public const string HsmMicroseconds = "R2ps-Hsm-Us";
+
+    /// <summary>Of the handling, the time spent waiting for the sign-session saga's answers (login, activation, close).</summary>
+    public const string SagaMicroseconds = "R2ps-Saga-Us";
 }

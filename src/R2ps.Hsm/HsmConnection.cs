@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Net.Pkcs11Interop.Common;
 using Net.Pkcs11Interop.HighLevelAPI;
@@ -211,8 +212,16 @@ public sealed class HsmConnection : IDisposable
     /// </summary>
     internal async ValueTask<T> RunAsync<T>(Func<ISession, T> operation, CancellationToken cancellationToken = default)
     {
-        CheckEntry(await _gate.EnterAsync(_waitTimeout, cancellationToken).ConfigureAwait(false));
-        return RunEntered(operation);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            CheckEntry(await _gate.EnterAsync(_waitTimeout, cancellationToken).ConfigureAwait(false));
+            return RunEntered(operation);
+        }
+        finally
+        {
+            HsmMetrics.RecordOperation(started);
+        }
     }
 
     /// <summary>
@@ -221,8 +230,16 @@ public sealed class HsmConnection : IDisposable
     /// </summary>
     internal T Run<T>(Func<ISession, T> operation)
     {
-        CheckEntry(_gate.Enter(_waitTimeout));
-        return RunEntered(operation);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            CheckEntry(_gate.Enter(_waitTimeout));
+            return RunEntered(operation);
+        }
+        finally
+        {
+            HsmMetrics.RecordOperation(started);
+        }
     }
 
     /// <summary>

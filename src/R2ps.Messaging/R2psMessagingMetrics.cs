@@ -6,9 +6,10 @@ using R2ps.Contracts;
 namespace R2ps.Messaging;
 
 /// <summary>
-/// The request round trip as the sender sees it (meter <see cref="MeterName"/>): its whole duration, and the two parts the
+/// The request round trip as the sender sees it (meter <see cref="MeterName"/>): its whole duration, and the parts the
 /// worker reports in its reply (<see cref="R2psReplyHeaders"/>): the wait until a worker took the request and the worker's
-/// handling. What remains of the round trip is the reply's way back. System.Diagnostics only; hosts subscribe (see
+/// handling, and of the handling the time in store calls, on the HSM and waiting for the saga. What remains of the round
+/// trip is the reply's way back. System.Diagnostics only; hosts subscribe (see
 /// R2ps.Telemetry), and <c>bench e2e --breakdown</c> reads them.
 /// </summary>
 public static class R2psMessagingMetrics
@@ -24,6 +25,15 @@ public static class R2psMessagingMetrics
 
     /// <summary>The worker's handling (<see cref="R2psReplyHeaders.HandlingMicroseconds"/>).</summary>
     public const string HandlingName = "r2ps.messaging.request.handling";
+
+    /// <summary>Of the handling, the store calls (<see cref="R2psReplyHeaders.StoreMicroseconds"/>).</summary>
+    public const string StoreName = "r2ps.messaging.request.store";
+
+    /// <summary>Of the handling, the HSM (<see cref="R2psReplyHeaders.HsmMicroseconds"/>).</summary>
+    public const string HsmName = "r2ps.messaging.request.hsm";
+
+    /// <summary>Of the handling, the waits for the saga (<see cref="R2psReplyHeaders.SagaMicroseconds"/>).</summary>
+    public const string SagaName = "r2ps.messaging.request.saga";
 
     // 0.5 ms to 10 s, as the service core's request histogram: OpenTelemetry's defaults are made for milliseconds.
     static readonly InstrumentAdvice<double> Buckets = new()
@@ -44,6 +54,15 @@ public static class R2psMessagingMetrics
     static readonly Histogram<double> Handling = Meter.CreateHistogram(HandlingName, "s",
         "Time a worker took to handle an R2PS request, as it reports it.", tags: null, advice: Buckets);
 
+    static readonly Histogram<double> Store = Meter.CreateHistogram(StoreName, "s",
+        "Of a worker's handling of an R2PS request, the time in store calls, as it reports it.", tags: null, advice: Buckets);
+
+    static readonly Histogram<double> Hsm = Meter.CreateHistogram(HsmName, "s",
+        "Of a worker's handling of an R2PS request, the time on the HSM, as it reports it.", tags: null, advice: Buckets);
+
+    static readonly Histogram<double> Saga = Meter.CreateHistogram(SagaName, "s",
+        "Of a worker's handling of an R2PS request, the time waiting for the sign-session saga, as it reports it.", tags: null, advice: Buckets);
+
     /// <summary>Records one answered request: its round trip, and the worker's figures when its reply carries them.</summary>
     internal static void RecordReply(TimeSpan roundTrip, Headers replyHeaders)
     {
@@ -52,6 +71,12 @@ public static class R2psMessagingMetrics
             Queued.Record(queued);
         if (ReadSeconds(replyHeaders, R2psReplyHeaders.HandlingMicroseconds) is { } handling)
             Handling.Record(handling);
+        if (ReadSeconds(replyHeaders, R2psReplyHeaders.StoreMicroseconds) is { } store)
+            Store.Record(store);
+        if (ReadSeconds(replyHeaders, R2psReplyHeaders.HsmMicroseconds) is { } hsm)
+            Hsm.Record(hsm);
+        if (ReadSeconds(replyHeaders, R2psReplyHeaders.SagaMicroseconds) is { } saga)
+            Saga.Record(saga);
     }
 
     /// <summary>The header in seconds; nothing when absent or not a non-negative integer (a worker of another version).</summary>

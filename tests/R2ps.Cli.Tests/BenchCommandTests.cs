@@ -94,8 +94,19 @@ public class BenchE2eCommandTests
         Assert.Contains(Lines("in_process_breakdown"), line => line.Name.StartsWith("span R2PS ", StringComparison.Ordinal) && line.Count > 0);
         var endToEnd = Lines("e2e_breakdown");
         foreach (var hop in new[] { "span System.Net.Http: POST", "span Microsoft.AspNetCore: Microsoft.AspNetCore.Hosting.HttpRequestIn", "span MassTransit: r2ps-hsm send",
-                     "r2ps.messaging.request.duration", "r2ps.messaging.request.queued", "r2ps.messaging.request.handling" })
+                     "r2ps.messaging.request.duration", "r2ps.messaging.request.queued", "r2ps.messaging.request.handling",
+                     "r2ps.messaging.request.store", "r2ps.messaging.request.hsm", "r2ps.messaging.request.saga" })
             Assert.True(endToEnd.Single(line => line.Name == hop).Count >= requests, hop);
+        // The workers' split is real time: every request touches the store and the HSM, and logins wait for the saga.
+        foreach (var part in new[] { "r2ps.messaging.request.store", "r2ps.messaging.request.hsm", "r2ps.messaging.request.saga" })
+            Assert.True(Totals("e2e_breakdown")[part] > 0, part);
+        // In process: the HSM's operations and the saga commands by command.
+        var inProcess = Lines("in_process_breakdown");
+        Assert.Contains(inProcess, line => line.Name == "r2ps.hsm.operation.duration" && line.Count > 0);
+        Assert.Contains(inProcess, line => line.Name == "r2ps.session.command.duration begin_login" && line.Count > 0);
+
+        Dictionary<string, double> Totals(string property) =>
+            root.GetProperty(property).EnumerateArray().ToDictionary(line => line.GetProperty("name").GetString()!, line => line.GetProperty("total_ms").GetDouble());
 
         List<(string Name, long Count)> Lines(string property) =>
             [.. root.GetProperty(property).EnumerateArray().Select(line => (line.GetProperty("name").GetString()!, line.GetProperty("count").GetInt64()))];

@@ -115,6 +115,55 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
         }
     }
 
+    [Fact]
+    public async Task An_operations_recorded_duration_includes_its_wait_for_a_session()
+    {
+        hsm.Restart(o =>
+        {
+            o.SessionPoolSize = 1;
+            o.SessionWaitTimeout = TimeSpan.FromMinutes(2);
+        });
+        try
+        {
+            var owner = SoftHsmFixture.NewOwner();
+            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
+            using var held = HeldSession.Take(hsm.Connection);
+            // Only what this flow records from here on: other tests run HSM operations alongside, and the holder's
+            // operation was started before.
+            var recorded = new List<double>();
+            Recorded.Value = recorded;
+            using var listener = new System.Diagnostics.Metrics.MeterListener
+            {
+                InstrumentPublished = (instrument, l) =>
+                {
+                    if (instrument.Meter.Name == HsmMetrics.MeterName && instrument.Name == HsmMetrics.OperationDurationName)
+                        l.EnableMeasurementEvents(instrument);
+                },
+            };
+            listener.SetMeasurementEventCallback<double>((_, seconds, _, _) =>
+            {
+                if (Recorded.Value is { } mine) lock (mine) mine.Add(seconds);
+            });
+            listener.Start();
+
+            var sign = hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct);
+            Assert.Equal(1, hsm.Connection.SessionWaiters);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), Ct);
+            await held.ReleaseAsync();
+            Assert.NotEmpty(await sign.WaitAsync(TimeSpan.FromMinutes(1), Ct));
+
+            // The sign waited at least the 200 ms the session was held after it asked for one, and says so.
+            lock (recorded)
+                Assert.Contains(recorded, seconds => seconds >= 0.2);
+        }
+        finally
+        {
+            hsm.Restart();
+        }
+    }
+
+    private static readonly AsyncLocal<List<double>?> Recorded = new();
+
     /// <summary>The pool's one session, held on a pool thread until <see cref="ReleaseAsync"/>.</summary>
     private sealed class HeldSession : IDisposable
     {

@@ -130,6 +130,25 @@ public abstract class WriteBatchingTests(TestDatabaseProvider provider) : StoreS
     }
 
     [Fact]
+    public async Task The_commit_loop_does_not_carry_the_first_writers_ambient_state()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var (store, worker) = await CreateStoreAsync();
+        await using var _ = store;
+        var batcher = worker.GetRequiredService<StoreWriteBatcher>();
+        using var request = new System.Diagnostics.Activity("first writer's request").Start();
+        Ambient.Value = "first writer";
+
+        // The first write starts the loop; an operation runs on it, so it sees what the loop carries.
+        var seen = await batcher.RunAsync((_, _) => Task.FromResult((Ambient.Value, System.Diagnostics.Activity.Current?.OperationName)), ct);
+
+        Assert.Equal((null, null), seen);
+        Assert.Equal("first writer", Ambient.Value); // the writer's own flow keeps it
+    }
+
+    static readonly AsyncLocal<string?> Ambient = new();
+
+    [Fact]
     public async Task A_failing_operation_in_a_batch_fails_only_its_caller_and_rolls_back_only_its_own_writes()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -10,8 +10,8 @@ using R2ps.Messaging;
 namespace R2ps.Worker.Tests;
 
 /// <summary>
-/// A worker's reply says how long its request waited to be taken and how long the worker took on it
-/// (<see cref="R2psReplyHeaders"/>), and the BFF's client turns that into its round-trip metrics (<see cref="R2psMessagingMetrics"/>),
+/// A worker's reply says how long its request waited to be taken and how long the worker took on it, split into store,
+/// HSM and saga (<see cref="R2psReplyHeaders"/>), and the BFF's client turns that into its round-trip metrics (<see cref="R2psMessagingMetrics"/>),
 /// which is how <c>bench e2e --breakdown</c> splits the BFF's wait into the broker's part and the worker's.
 /// </summary>
 public sealed class ReplyTimingTests
@@ -31,6 +31,9 @@ public sealed class ReplyTimingTests
         var handling = response.Headers.Get<long>(R2psReplyHeaders.HandlingMicroseconds);
         Assert.InRange(queued ?? -1, 2_000_000, 60_000_000);
         Assert.InRange(handling ?? -1, 0, 60_000_000);
+        // Refused before any store call, HSM operation or saga command: each part is there, and zero.
+        foreach (var part in new[] { R2psReplyHeaders.StoreMicroseconds, R2psReplyHeaders.HsmMicroseconds, R2psReplyHeaders.SagaMicroseconds })
+            Assert.Equal(0, response.Headers.Get<long>(part));
     }
 
     [Fact]
@@ -48,7 +51,7 @@ public sealed class ReplyTimingTests
     public async Task The_client_records_the_round_trip_and_the_workers_figures_from_the_reply()
     {
         // Figures no real request produces, so measurements of other tests running alongside cannot be mistaken for these.
-        const long queuedUs = 1_234_567, handlingUs = 2_345_678;
+        const long queuedUs = 1_234_567, handlingUs = 2_345_678, storeUs = 1_111_111, hsmUs = 222_222, sagaUs = 333_333;
         var recorded = new List<(string Instrument, double Seconds)>();
         using var listener = new MeterListener
         {
@@ -62,7 +65,7 @@ public sealed class ReplyTimingTests
             lock (recorded) recorded.Add((instrument.Name, seconds));
         });
         listener.Start();
-        using var host = await StartClientAsync(queuedUs, handlingUs);
+        using var host = await StartClientAsync(new ReportedTimes(queuedUs, handlingUs, storeUs, hsmUs, sagaUs));
 
         var reply = await host.Services.GetRequiredService<R2psServiceClient>().SendAsync("hsm", "envelope", Ct);
 
@@ -71,6 +74,9 @@ public sealed class ReplyTimingTests
         {
             Assert.Contains((R2psMessagingMetrics.QueuedName, 1.234567), recorded);
             Assert.Contains((R2psMessagingMetrics.HandlingName, 2.345678), recorded);
+            Assert.Contains((R2psMessagingMetrics.StoreName, 1.111111), recorded);
+            Assert.Contains((R2psMessagingMetrics.HsmName, 0.222222), recorded);
+            Assert.Contains((R2psMessagingMetrics.SagaName, 0.333333), recorded);
             Assert.Contains(recorded, r => r.Instrument == R2psMessagingMetrics.RoundTripName && r.Seconds > 0);
         }
     }
@@ -94,18 +100,18 @@ public sealed class ReplyTimingTests
         Assert.Null(R2psMessagingMetrics.ReadSeconds(headers, R2psReplyHeaders.QueuedMicroseconds));
     }
 
-    static async Task<IHost> StartClientAsync(long queuedUs, long handlingUs)
+    static async Task<IHost> StartClientAsync(ReportedTimes times)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Messaging:RequestTimeout"] = "00:00:30" });
-        builder.Services.AddSingleton(new ReportedTimes(queuedUs, handlingUs));
+        builder.Services.AddSingleton(times);
         builder.Services.AddR2psMessaging(builder.Configuration, bus => bus.AddConsumer<TimedEchoConsumer>().Endpoint(e => e.Name = "r2ps-hsm"));
         var host = builder.Build();
         await host.StartAsync(Ct);
         return host;
     }
 
-    sealed record ReportedTimes(long QueuedUs, long HandlingUs);
+    sealed record ReportedTimes(long QueuedUs, long HandlingUs, long StoreUs, long HsmUs, long SagaUs);
 
     sealed class TimedEchoConsumer(ReportedTimes times) : IConsumer<HandleR2psRequest>
     {
@@ -114,6 +120,9 @@ public sealed class ReplyTimingTests
             {
                 send.Headers.Set(R2psReplyHeaders.QueuedMicroseconds, times.QueuedUs);
                 send.Headers.Set(R2psReplyHeaders.HandlingMicroseconds, times.HandlingUs);
+                send.Headers.Set(R2psReplyHeaders.StoreMicroseconds, times.StoreUs);
+                send.Headers.Set(R2psReplyHeaders.HsmMicroseconds, times.HsmUs);
+                send.Headers.Set(R2psReplyHeaders.SagaMicroseconds, times.SagaUs);
             });
     }
 }

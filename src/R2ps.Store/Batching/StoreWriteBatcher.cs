@@ -48,7 +48,7 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
             FullMode = BoundedChannelFullMode.Wait,
         });
         // Started on first use: the store is also used without a host (tools, tests), where no hosted service runs.
-        _loop = new Lazy<Task>(() => Task.Run(RunAsync), LazyThreadSafetyMode.ExecutionAndPublication);
+        _loop = new Lazy<Task>(StartLoop, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The nonce insert-if-absent, committed in the next batch: true when recorded, false for a live duplicate.</summary>
@@ -127,6 +127,14 @@ internal sealed class StoreWriteBatcher : IAsyncDisposable
         _ = _loop.Value;
         // Once queued, the write is not withdrawn: the caller waits for its outcome (it may be committed already).
         await _queue.Writer.WriteAsync(write, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Without the first writer's execution context: the loop outlives that request and must not carry its ambient state
+    // (its trace's Activity.Current, a worker's per-request time split) into every later batch.
+    private Task StartLoop()
+    {
+        using (ExecutionContext.SuppressFlow())
+            return Task.Run(RunAsync);
     }
 
     private async Task RunAsync()

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using R2ps.Hsm;
 using R2ps.Messaging;
+using R2ps.Worker.Adapters;
 
 namespace R2ps.Tools.Benchmarks;
 
@@ -11,11 +13,11 @@ public sealed record HopTiming(string Name, long Count, double MeanMs, double To
 /// <summary>
 /// Where a run's time goes, from the telemetry the code already emits (no profiler), in this process.
 /// In process (<see cref="InProcessSources"/>): the service's spans (request by type, HSM operations), the worker's
-/// (sign-session read, store calls by operation via the <c>r2ps.store.duration</c> histogram), the HSM session-pool
-/// wait, and MassTransit's spans (the saga's commands). End to end (<see cref="BffSideSources"/>), this process holds the
+/// (sign-session read, store calls by operation via the <c>r2ps.store.duration</c> histogram, saga commands by command),
+/// the HSM's operations and session-pool wait, and MassTransit's spans (the saga's commands). End to end (<see cref="BffSideSources"/>), this process holds the
 /// wallets and the BFF: the wallets' HTTP calls, the BFF's HTTP handling and its MassTransit sends and reply receipts,
-/// and the BFF's request round trips with the wait until a worker took each and the worker's handling (as the workers
-/// report them in their replies, <see cref="R2psMessagingMetrics"/>). The HTTP call less the BFF's handling is the
+/// and the BFF's request round trips with the wait until a worker took each and the worker's handling, split into store,
+/// HSM and saga (as the workers report them in their replies, <see cref="R2psMessagingMetrics"/>). The HTTP call less the BFF's handling is the
 /// loopback hop; the handling less the round trip is the BFF's own work; the round trip less the wait and the handling is
 /// the reply's way back.
 /// Listening makes the spans start, so it is only attached when <c>--breakdown</c> asks for it. Wall time, not CPU:
@@ -31,8 +33,9 @@ internal sealed class HopBreakdown : IDisposable
 
     private static readonly HashSet<string> Instruments = new(StringComparer.Ordinal)
     {
-        "r2ps.store.duration", "r2ps.hsm.session.wait",
+        WorkerTelemetry.StoreDurationName, WorkerTelemetry.SessionCommandDurationName, HsmMetrics.OperationDurationName, "r2ps.hsm.session.wait",
         R2psMessagingMetrics.RoundTripName, R2psMessagingMetrics.QueuedName, R2psMessagingMetrics.HandlingName,
+        R2psMessagingMetrics.StoreName, R2psMessagingMetrics.HsmName, R2psMessagingMetrics.SagaName,
     };
 
     private readonly ConcurrentDictionary<string, Accumulator> _timings = new(StringComparer.Ordinal);
@@ -66,7 +69,7 @@ internal sealed class HopBreakdown : IDisposable
             var operation = "";
             foreach (var tag in tags)
             {
-                if (tag.Key == "r2ps.store.operation") operation = " " + tag.Value;
+                if (tag.Key is WorkerTelemetry.StoreOperationTag or WorkerTelemetry.SessionCommandTag) operation = " " + tag.Value;
             }
 
             Add(instrument.Name + operation, seconds * 1000);

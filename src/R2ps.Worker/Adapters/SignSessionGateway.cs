@@ -21,7 +21,7 @@ internal sealed class SignSessionGateway(ISignSessionCommands commands, ISignSes
         ArgumentNullException.ThrowIfNull(login);
         var command = new BeginSignSessionLogin(SignSessionIds.ToSessionId(login.PakeSessionId), login.PakeSessionId, login.ClientId,
             login.Kid, login.Context, login.SealedLoginState, login.StartedAt, login.LoginExpiresAt);
-        return Bounded(() => commands.BeginLoginAsync(command, cancellationToken));
+        return Bounded("begin_login", () => commands.BeginLoginAsync(command, cancellationToken));
     }
 
     public async Task<SignSessionView?> FindAsync(string pakeSessionId, CancellationToken cancellationToken)
@@ -42,7 +42,7 @@ internal sealed class SignSessionGateway(ISignSessionCommands commands, ISignSes
         CancellationToken cancellationToken)
     {
         var command = new ActivateSignSession(SignSessionIds.ToSessionId(pakeSessionId), sealedSessionKey, task, expiresAt);
-        var activation = await Bounded(() => commands.ActivateAsync(command, cancellationToken)).ConfigureAwait(false);
+        var activation = await Bounded("activate", () => commands.ActivateAsync(command, cancellationToken)).ConfigureAwait(false);
         return activation switch
         {
             { Activated: true } => ActivationOutcome.Activated,
@@ -53,21 +53,24 @@ internal sealed class SignSessionGateway(ISignSessionCommands commands, ISignSes
     }
 
     public Task CloseAsync(string pakeSessionId, string reason, CancellationToken cancellationToken) =>
-        Bounded(() => commands.CloseAsync(SignSessionIds.ToSessionId(pakeSessionId), reason, cancellationToken));
+        Bounded("close", () => commands.CloseAsync(SignSessionIds.ToSessionId(pakeSessionId), reason, cancellationToken));
 
     public Task<int> CloseContextAsync(string clientId, string kid, string context, CancellationToken cancellationToken) =>
-        Bounded(() => commands.CloseContextAsync(clientId, kid, context, cancellationToken));
+        Bounded("close_context", () => commands.CloseContextAsync(clientId, kid, context, cancellationToken));
 
     public Task<int> EndClientSessionsAsync(string clientId, string kid, string reason, CancellationToken cancellationToken) =>
-        Bounded(() => commands.EndClientSessionsAsync(clientId, kid, reason, cancellationToken));
+        Bounded("end_client_sessions", () => commands.EndClientSessionsAsync(clientId, kid, reason, cancellationToken));
 
-    static async Task Bounded(Func<Task> call) => await Bounded(async () =>
+    static async Task Bounded(string command, Func<Task> call) => await Bounded(command, async () =>
     {
         await call().ConfigureAwait(false);
         return true;
     }).ConfigureAwait(false);
 
-    static async Task<T> Bounded<T>(Func<Task<T>> call)
+    // Timed by command (WorkerTelemetry), so a request's wait for the saga is told apart from the rest of its handling.
+    static Task<T> Bounded<T>(string command, Func<Task<T>> call) => WorkerTelemetry.TimeSessionCommandAsync(command, () => Translated(call));
+
+    static async Task<T> Translated<T>(Func<Task<T>> call)
     {
         try
         {

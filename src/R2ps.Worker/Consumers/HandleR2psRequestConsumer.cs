@@ -21,7 +21,8 @@ namespace R2ps.Worker.Consumers;
 /// state change it was told failed happened anyway), and is answered SERVICE_UNAVAILABLE — the same answer the caller
 /// gave itself, cheap, and it spares a caller whose clock runs behind ours its wait. A request still in time is
 /// processed with a token that fires at the deadline, so no new step starts once the caller has stopped waiting.
-/// The reply carries how long the request queued and how long its handling took (<see cref="R2psReplyHeaders"/>).
+/// The reply carries how long the request queued and how long its handling took, and of that how long it spent in store
+/// calls, on the HSM and waiting for the saga (<see cref="R2psReplyHeaders"/>, <see cref="RequestTimeSplit"/>).
 /// Hosts must keep their clocks in sync (as the envelope's <c>iat</c> check already requires).
 /// </remarks>
 public sealed partial class HandleR2psRequestConsumer(R2psRequestProcessor processor, TimeProvider time, ILogger<HandleR2psRequestConsumer> logger)
@@ -56,19 +57,24 @@ public sealed partial class HandleR2psRequestConsumer(R2psRequestProcessor proce
         if (remaining > MaxDeadline) remaining = MaxDeadline;
         using var deadline = remaining == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(remaining, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, deadline.Token);
+        using var split = RequestTimeSplit.Begin();
         var reply = await processor.ProcessAsync(envelope, linked.Token).ConfigureAwait(false);
         var handling = Stopwatch.GetElapsedTime(started);
-        await context.RespondAsync(new R2psReply(reply.Status, reply.Body), send => StampTimes(send, queued, handling)).ConfigureAwait(false);
+        await context.RespondAsync(new R2psReply(reply.Status, reply.Body), send => StampTimes(send, queued, handling, split)).ConfigureAwait(false);
     }
 
     /// <summary>Where the request's time went here (<see cref="R2psReplyHeaders"/>), for the sender's metrics.</summary>
-    static void StampTimes(SendContext reply, TimeSpan? queued, TimeSpan handling)
+    static void StampTimes(SendContext reply, TimeSpan? queued, TimeSpan handling, RequestTimeSplit? split = null)
     {
         // A sender whose clock runs ahead of ours would make the wait negative: reported as zero, not as a wait that
         // cannot be.
         if (queued is { } wait)
             reply.Headers.Set(R2psReplyHeaders.QueuedMicroseconds, Math.Max(0L, (long)wait.TotalMicroseconds));
         reply.Headers.Set(R2psReplyHeaders.HandlingMicroseconds, (long)handling.TotalMicroseconds);
+        if (split is null) return;
+        reply.Headers.Set(R2psReplyHeaders.StoreMicroseconds, (long)split.Store.TotalMicroseconds);
+        reply.Headers.Set(R2psReplyHeaders.HsmMicroseconds, (long)split.Hsm.TotalMicroseconds);
+        reply.Headers.Set(R2psReplyHeaders.SagaMicroseconds, (long)split.Saga.TotalMicroseconds);
     }
 
     static DateTimeOffset Utc(DateTime brokerTime) => new(DateTime.SpecifyKind(brokerTime, DateTimeKind.Utc));
