@@ -14,12 +14,13 @@ public sealed record HopTiming(string Name, long Count, double MeanMs, double To
 /// Where a run's time goes, from the telemetry the code already emits (no profiler), in this process.
 /// In process (<see cref="InProcessSources"/>): the service's spans (request by type, HSM operations), the worker's
 /// (sign-session read, store calls by operation via the <c>r2ps.store.duration</c> histogram, saga commands by command),
-/// the HSM's operations and session-pool wait, and MassTransit's spans (the saga's commands). End to end (<see cref="BffSideSources"/>), this process holds the
-/// wallets and the BFF: the wallets' HTTP calls, the BFF's HTTP handling and its MassTransit sends and reply receipts,
-/// and the BFF's request round trips with the wait until a worker took each and the worker's handling, split into store,
-/// HSM and saga (as the workers report them in their replies, <see cref="R2psMessagingMetrics"/>). The HTTP call less the BFF's handling is the
-/// loopback hop; the handling less the round trip is the BFF's own work; the round trip less the wait and the handling is
-/// the reply's way back.
+/// the HSM's operations and session-pool wait, and MassTransit's spans (the saga's commands).
+/// End to end (<see cref="BffSideSources"/>), this process holds the wallets and the BFF: the wallets' HTTP calls, the
+/// BFF's HTTP handling and its MassTransit sends and reply receipts, and the BFF's request round trips with the wait
+/// until a worker took each and the worker's handling, split into store, HSM and saga (as the workers report them in
+/// their replies, <see cref="R2psMessagingMetrics"/>). The HTTP call less the BFF's handling is the loopback hop; the
+/// handling less the round trip is the BFF's own work; the round trip less the wait and the handling is the reply's way
+/// back; the handling less its store, HSM and saga time is the worker's own work.
 /// Listening makes the spans start, so it is only attached when <c>--breakdown</c> asks for it. Wall time, not CPU:
 /// under load a store call's time includes its wait for the database lock, which is the point.
 /// </summary>
