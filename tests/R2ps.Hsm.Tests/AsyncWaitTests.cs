@@ -16,17 +16,8 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
     [Fact]
     public async Task Sixty_four_waiters_on_a_held_pool_of_one_occupy_no_thread_and_all_complete_once_it_is_free()
     {
-        hsm.Restart(o =>
+        await OnAHeldPoolOfOneAsync(TimeSpan.FromMinutes(2), async (owner, key, held) =>
         {
-            o.SessionPoolSize = 1;
-            o.SessionWaitTimeout = TimeSpan.FromMinutes(2);
-        });
-        try
-        {
-            var owner = SoftHsmFixture.NewOwner();
-            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
-            using var held = HeldSession.Take(hsm.Connection);
-
             // Each waiter starts on a pool thread. A wait that blocked would keep that thread until the release below,
             // so the starting tasks could not finish; waiting as a task, each hands back its pending sign and is done.
             var starters = Enumerable.Range(0, 64)
@@ -45,27 +36,14 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
             Assert.All(signatures, signature => Assert.True(verifier.VerifyHash(Hash, signature, DSASignatureFormat.Rfc3279DerSequence)));
             Assert.Equal(0, hsm.Connection.SessionWaiters);
             Assert.Equal(0, hsm.Connection.SessionsInUse);
-        }
-        finally
-        {
-            hsm.Restart();
-        }
+        });
     }
 
     [Fact]
     public async Task Waiters_past_the_session_wait_timeout_get_the_typed_busy_error_and_leave_the_queue()
     {
-        hsm.Restart(o =>
+        await OnAHeldPoolOfOneAsync(TimeSpan.FromMilliseconds(200), async (owner, key, held) =>
         {
-            o.SessionPoolSize = 1;
-            o.SessionWaitTimeout = TimeSpan.FromMilliseconds(200);
-        });
-        try
-        {
-            var owner = SoftHsmFixture.NewOwner();
-            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
-            using var held = HeldSession.Take(hsm.Connection);
-
             var waiters = Enumerable.Range(0, 8).Select(_ => hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct)).ToArray();
             foreach (var waiter in waiters)
             {
@@ -76,26 +54,14 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
 
             await held.ReleaseAsync();
             Assert.NotEmpty(await hsm.Keys.SignHashAsync(owner, key.Kid, Hash, Ct)); // no session was lost to the timeouts
-        }
-        finally
-        {
-            hsm.Restart();
-        }
+        });
     }
 
     [Fact]
     public async Task A_cancelled_waiter_stops_waiting_and_takes_no_session_with_it()
     {
-        hsm.Restart(o =>
+        await OnAHeldPoolOfOneAsync(TimeSpan.FromMinutes(2), async (owner, key, held) =>
         {
-            o.SessionPoolSize = 1;
-            o.SessionWaitTimeout = TimeSpan.FromMinutes(2);
-        });
-        try
-        {
-            var owner = SoftHsmFixture.NewOwner();
-            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
-            using var held = HeldSession.Take(hsm.Connection);
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
             var cancelled = hsm.Keys.SignHashAsync(owner, key.Kid, Hash, cancel.Token);
@@ -108,26 +74,14 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
             await held.ReleaseAsync();
             Assert.NotEmpty(await behind.WaitAsync(TimeSpan.FromMinutes(1), Ct));
             Assert.Equal(0, hsm.Connection.SessionsInUse);
-        }
-        finally
-        {
-            hsm.Restart();
-        }
+        });
     }
 
     [Fact]
     public async Task An_operations_recorded_duration_includes_its_wait_for_a_session()
     {
-        hsm.Restart(o =>
+        await OnAHeldPoolOfOneAsync(TimeSpan.FromMinutes(2), async (owner, key, held) =>
         {
-            o.SessionPoolSize = 1;
-            o.SessionWaitTimeout = TimeSpan.FromMinutes(2);
-        });
-        try
-        {
-            var owner = SoftHsmFixture.NewOwner();
-            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
-            using var held = HeldSession.Take(hsm.Connection);
             // Only what this flow records from here on: other tests run HSM operations alongside, and the holder's
             // operation was started before.
             var recorded = new List<double>();
@@ -155,14 +109,34 @@ public sealed class AsyncWaitTests(SoftHsmFixture hsm)
             // The sign waited at least the 200 ms the session was held after it asked for one, and says so.
             lock (recorded)
                 Assert.Contains(recorded, seconds => seconds >= 0.2);
+        });
+    }
+
+    private static readonly AsyncLocal<List<double>?> Recorded = new();
+
+    /// <summary>
+    /// Runs <paramref name="test"/> with the pool cut to one session, waits bounded by <paramref name="sessionWaitTimeout"/>,
+    /// a fresh key of a fresh owner, and that one session held; the fixture's own settings come back afterwards.
+    /// </summary>
+    private async Task OnAHeldPoolOfOneAsync(TimeSpan sessionWaitTimeout, Func<string, HsmKeyInfo, HeldSession, Task> test)
+    {
+        hsm.Restart(o =>
+        {
+            o.SessionPoolSize = 1;
+            o.SessionWaitTimeout = sessionWaitTimeout;
+        });
+        try
+        {
+            var owner = SoftHsmFixture.NewOwner();
+            var key = await hsm.Keys.GenerateKeyAsync(owner, EcCurve.P256, Ct);
+            using var held = HeldSession.Take(hsm.Connection);
+            await test(owner, key, held);
         }
         finally
         {
             hsm.Restart();
         }
     }
-
-    private static readonly AsyncLocal<List<double>?> Recorded = new();
 
     /// <summary>The pool's one session, held on a pool thread until <see cref="ReleaseAsync"/>.</summary>
     private sealed class HeldSession : IDisposable
