@@ -32,16 +32,20 @@ internal static class JoseEngine
         }
     }
 
-    /// <summary>Verifies a compact JWS (already strictly parsed) and returns its payload.</summary>
-    public static byte[] Verify(string compact, JwsAlgorithm algorithm, ECDsa publicKey)
+    /// <summary>
+    /// Whether <paramref name="signature"/> (raw R‖S) is <paramref name="algorithm"/>'s signature of
+    /// <paramref name="signingInput"/> under <paramref name="publicKey"/> (jose-jwt hashes, the key verifies the hash). Both
+    /// come from a compact JWS we already parsed strictly.
+    /// </summary>
+    public static bool Verify(JwsAlgorithm algorithm, byte[] signingInput, byte[] signature, ECDsa publicKey)
     {
         try
         {
-            return Lib.JWT.DecodeBytes(compact, publicKey, algorithm.Name(), Settings);
+            return Settings.Jws(algorithm.Name()).Verify(signature, signingInput, publicKey);
         }
-        catch (Lib.JoseException e)
+        catch (Lib.JoseException)
         {
-            throw new JoseException(JoseError.InvalidSignature, "The JWS signature does not verify.", e);
+            return false;
         }
     }
 

@@ -120,15 +120,15 @@ public sealed class JwsCompact
 {
     private readonly string _compact;
     private readonly byte[] _payload;
-    private readonly int _signatureLength;
+    private readonly byte[] _signature;
 
-    private JwsCompact(JoseHeader header, JwsAlgorithm algorithm, string compact, byte[] payload, int signatureLength)
+    private JwsCompact(JoseHeader header, JwsAlgorithm algorithm, string compact, byte[] payload, byte[] signature)
     {
         Header = header;
         Algorithm = algorithm;
         _compact = compact;
         _payload = payload;
-        _signatureLength = signatureLength;
+        _signature = signature;
     }
 
     public JoseHeader Header { get; }
@@ -147,7 +147,7 @@ public sealed class JwsCompact
         var algorithm = ReadAlgorithm(header);
         var payload = CompactSerialization.Decode(segments[1], "JWS payload");
         var signature = CompactSerialization.Decode(segments[2], "JWS signature");
-        return new JwsCompact(header, algorithm, compact, payload, signature.Length);
+        return new JwsCompact(header, algorithm, compact, payload, signature);
     }
 
     /// <summary>Throws <see cref="JoseError.UnexpectedHeader"/> unless the header has exactly these members.</summary>
@@ -168,10 +168,15 @@ public sealed class JwsCompact
         // An alg must not be able to choose how the key is used: ES384 over a P-256 key is refused, not attempted.
         if (!ReferenceEquals(curve, key.Curve))
             throw new JoseException(JoseError.AlgorithmKeyMismatch, $"{Algorithm.Name()} does not match the {key.Curve.Name} verification key.");
-        if (_signatureLength != 2 * curve.FieldSize)
-            throw new JoseException(JoseError.InvalidSignature, $"An {Algorithm.Name()} signature is {2 * curve.FieldSize} bytes, not {_signatureLength}.");
+        if (_signature.Length != 2 * curve.FieldSize)
+            throw new JoseException(JoseError.InvalidSignature, $"An {Algorithm.Name()} signature is {2 * curve.FieldSize} bytes, not {_signature.Length}.");
 
-        return key.WithVerifier(ecdsa => JoseEngine.Verify(_compact, Algorithm, ecdsa));
+        // The signing input is the text received up to the second dot (RFC 7515 §5.2), ASCII as Parse checked; jose-jwt
+        // verifies the signature over it. Its JWT.Decode would split, decode and re-encode the same segments again.
+        var signingInput = System.Text.Encoding.ASCII.GetBytes(_compact, 0, _compact.LastIndexOf('.'));
+        if (!key.WithVerifier(ecdsa => JoseEngine.Verify(Algorithm, signingInput, _signature, ecdsa)))
+            throw new JoseException(JoseError.InvalidSignature, "The JWS signature does not verify.");
+        return (byte[])_payload.Clone();
     }
 
     internal static JwsAlgorithm ReadAlgorithm(JoseHeader header)

@@ -221,6 +221,31 @@ public class JwsTests
     }
 
     [Fact]
+    public void The_signature_covers_the_header_as_received_not_its_members()
+    {
+        // The same two members in the other order are an acceptable R2PS header (see above), but not the signed one: the
+        // signing input is the received text (RFC 7515 §5.2), so the signature fails.
+        using var key = SoftwareEcKey.Generate(EcCurve.P256);
+        var compact = Jws.Sign("{}"u8, key); // the R2PS header, {"typ":"JOSE","alg":"ES256"}
+        var reordered = WithSegment(compact, 0, B64("""{"alg":"ES256","typ":"JOSE"}"""));
+        Assert.Equal("{}"u8.ToArray(), Jws.Verify(compact, key.PublicKey, JwsVerificationOptions.R2ps));
+        Rejects(JoseError.InvalidSignature, () => Jws.Verify(reordered, key.PublicKey, JwsVerificationOptions.R2ps));
+    }
+
+    [Fact]
+    public void A_signature_with_one_bit_flipped_is_rejected()
+    {
+        var signature = Base64Url.Decode(Segment(A3Compact, 2));
+        foreach (var index in new[] { 0, 31, 32, 63 }) // the first and last byte of R and of S
+        {
+            var flipped = (byte[])signature.Clone();
+            flipped[index] ^= 0x01;
+            Rejects(JoseError.InvalidSignature,
+                () => Jws.Verify(WithSegment(A3Compact, 2, Base64Url.Encode(flipped)), PublicKeyFromJwk(EcCurve.P256, A3X, A3Y)));
+        }
+    }
+
+    [Fact]
     public void Input_over_the_default_64_KiB_limit_is_rejected_before_parsing()
     {
         // PROTOCOL.md 1.1: 64 KiB request limit.
