@@ -63,20 +63,25 @@ public static class R2psMessagingMetrics
     static readonly Histogram<double> Saga = Meter.CreateHistogram(SagaName, "s",
         "Of a worker's handling of an R2PS request, the time waiting for the sign-session saga, as it reports it.", tags: null, advice: Buckets);
 
+    // Each figure a worker reports, and where it is recorded.
+    static readonly (string Header, Histogram<double> Histogram)[] Reported =
+    [
+        (R2psReplyHeaders.QueuedMicroseconds, Queued),
+        (R2psReplyHeaders.HandlingMicroseconds, Handling),
+        (R2psReplyHeaders.StoreMicroseconds, Store),
+        (R2psReplyHeaders.HsmMicroseconds, Hsm),
+        (R2psReplyHeaders.SagaMicroseconds, Saga),
+    ];
+
     /// <summary>Records one answered request: its round trip, and the worker's figures when its reply carries them.</summary>
     internal static void RecordReply(TimeSpan roundTrip, Headers replyHeaders)
     {
         RoundTrip.Record(roundTrip.TotalSeconds);
-        if (ReadSeconds(replyHeaders, R2psReplyHeaders.QueuedMicroseconds) is { } queued)
-            Queued.Record(queued);
-        if (ReadSeconds(replyHeaders, R2psReplyHeaders.HandlingMicroseconds) is { } handling)
-            Handling.Record(handling);
-        if (ReadSeconds(replyHeaders, R2psReplyHeaders.StoreMicroseconds) is { } store)
-            Store.Record(store);
-        if (ReadSeconds(replyHeaders, R2psReplyHeaders.HsmMicroseconds) is { } hsm)
-            Hsm.Record(hsm);
-        if (ReadSeconds(replyHeaders, R2psReplyHeaders.SagaMicroseconds) is { } saga)
-            Saga.Record(saga);
+        foreach (var (header, histogram) in Reported)
+        {
+            if (ReadSeconds(replyHeaders, header) is { } seconds)
+                histogram.Record(seconds);
+        }
     }
 
     /// <summary>The header in seconds; nothing when absent or not a non-negative integer (a worker of another version).</summary>
